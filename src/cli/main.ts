@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ExitCode, HilError } from '../errors.js';
+import { registerData } from './data.js';
+
+const program = new Command();
+program
+  .name('hil')
+  .description('Hardware-in-the-loop benchmarking and emulation harness for onboard Earth-observation models')
+  .version(process.env.npm_package_version ?? '0.1.0')
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(str) });
+
+registerData(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = reportError(err);
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // commander has already printed its message; help and version are not errors.
+    return err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+  }
+  if (err instanceof HilError) {
+    process.stderr.write(`hil: ${err.oneLine()}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`hil: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return ExitCode.internal;
+}

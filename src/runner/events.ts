@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+/**
+ * The runner → coordinator protocol: one JSON object per line on stdout (DESIGN.md). Logs go to stderr so
+ * that nothing else ever appears on stdout.
+ */
+export const StageNameSchema = z.enum(['load', 'read', 'sc', 'ac', 'write']);
+export type StageName = z.infer<typeof StageNameSchema>;
+
+export const RunnerSummarySchema = z.object({
+  totalMs: z.number(),
+  stages: z.record(z.string(), z.number()),
+  modelLoadMs: z.record(z.string(), z.number()),
+  firstInferenceMs: z.record(z.string(), z.number()),
+  patches: z.number().int(),
+  pixels: z.number().int(),
+  peakRssBytes: z.number().int(),
+  input: z.object({ path: z.string(), width: z.number(), height: z.number(), bands: z.array(z.string()), dtype: z.string() }),
+  outputs: z.record(z.string(), z.string()),
+  grid: z.object({ tile: z.number(), margin: z.number(), patch: z.number(), batch: z.number(), blocks: z.number() }),
+  backends: z.record(z.string(), z.object({ backend: z.string(), device: z.string(), version: z.string() })),
+});
+export type RunnerSummary = z.infer<typeof RunnerSummarySchema>;
+
+export const RunnerEventSchema = z.discriminatedUnion('ev', [
+  z.object({ ev: z.literal('start'), pid: z.number(), job: z.string(), node: z.string(), t: z.number() }),
+  z.object({ ev: z.literal('progress'), stage: z.string(), done: z.number(), total: z.number() }),
+  z.object({ ev: z.literal('stage'), stage: z.string(), ms: z.number() }),
+  z.object({ ev: z.literal('mem'), rssBytes: z.number(), hwmBytes: z.number() }),
+  z.object({ ev: z.literal('done'), result: RunnerSummarySchema }),
+  z.object({
+    ev: z.literal('error'),
+    kind: z.enum(['input', 'model', 'output', 'oom', 'internal']),
+    message: z.string(),
+    fix: z.string().optional(),
+  }),
+  z.object({ ev: z.literal('probe'), host: z.record(z.string(), z.unknown()) }),
+]);
+export type RunnerEvent = z.infer<typeof RunnerEventSchema>;
+
+export function emit(event: RunnerEvent): void {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+}
+
+/** Parses one stdout line; lines that are not protocol events come back as undefined. */
+export function parseEvent(line: string): RunnerEvent | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const parsed = RunnerEventSchema.safeParse(JSON.parse(line));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { ModelManifestSchema } from '../models/manifest.js';
+
+/**
+ * What the coordinator asks the runner to do. It is self-contained (absolute paths, full manifests) so the
+ * same file works on a remote board after deployment, where the coordinator's config does not exist.
+ */
+export const ScenarioNameSchema = z.enum(['sc', 'ac', 'both']);
+export type ScenarioName = z.infer<typeof ScenarioNameSchema>;
+
+export const JobModelSchema = z.object({
+  manifest: ModelManifestSchema,
+  /** Absolute path of the model file on the machine that runs the job; absent for builtin models. */
+  path: z.string().optional(),
+  backend: z.enum(['onnxruntime', 'builtin']).default('onnxruntime'),
+  device: z.string().default('CPU'),
+});
+export type JobModel = z.infer<typeof JobModelSchema>;
+
+export const JobSchema = z.object({
+  schema: z.literal('hil.job/1'),
+  scenario: ScenarioNameSchema,
+  input: z.object({
+    path: z.string(),
+    /** Band names in file order, where the file does not carry band descriptions. */
+    bands: z.array(z.string()).optional(),
+    /** DN per unit reflectance of the input (10000 for L1C); reflectance = (DN + offset) / scale. */
+    scale: z.number().positive().default(10000),
+    offset: z.number().default(0),
+    nodata: z.number().optional(),
+  }),
+  models: z.object({ sc: JobModelSchema.optional(), ac: JobModelSchema.optional() }),
+  output: z.object({
+    /** Final paths of the outputs; the runner writes temporaries beside them and renames at the end. */
+    sc: z.string().optional(),
+    ac: z.string().optional(),
+    /** Skip writing outputs (the inference-floor benchmark); timings then cover read + infer only. */
+    discard: z.boolean().default(false),
+  }),
+  engine: z
+    .object({
+      /** Model input side in pixels; defaults to the models' manifests. */
+      patchSize: z.number().int().positive().optional(),
+      overlap: z.number().int().nonnegative().optional(),
+      batch: z.number().int().positive().default(1),
+      intraOpThreads: z.number().int().nonnegative().default(0),
+      interOpThreads: z.number().int().nonnegative().default(0),
+      compressionLevel: z.number().int().min(0).max(9).default(6),
+      predictor: z.union([z.literal(1), z.literal(2)]).default(2),
+      /** How many blocks may be read ahead of inference; bounds memory. */
+      prefetch: z.number().int().positive().default(2),
+      /** Output tiles whose compression and write may be in flight at once; bounds memory. */
+      writeQueue: z.number().int().positive().default(4),
+      memSampleMs: z.number().int().positive().default(250),
+    })
+    .default({
+      batch: 1,
+      intraOpThreads: 0,
+      interOpThreads: 0,
+      compressionLevel: 6,
+      predictor: 2,
+      prefetch: 2,
+      writeQueue: 4,
+      memSampleMs: 250,
+    }),
+});
+export type Job = z.infer<typeof JobSchema>;
+export type JobInput = z.input<typeof JobSchema>;

@@ -1,0 +1,37 @@
+import { statfsSync } from 'node:fs';
+import os from 'node:os';
+import si from 'systeminformation';
+
+/** What `hil targets check` needs to know about the machine the runner is on. */
+export async function probeHost(): Promise<Record<string, unknown>> {
+  const [cpu, mem, osInfo, graphics] = await Promise.all([si.cpu(), si.mem(), si.osInfo(), si.graphics().catch(() => undefined)]);
+  let onnxruntime: string | null = null;
+  try {
+    const ort = await import('onnxruntime-node');
+    onnxruntime = ort.env.versions.node ?? 'unknown';
+  } catch {
+    onnxruntime = null;
+  }
+  let freeDiskBytes: number | null = null;
+  try {
+    const fs = statfsSync(os.homedir());
+    freeDiskBytes = fs.bavail * fs.bsize;
+  } catch {
+    freeDiskBytes = null;
+  }
+  return {
+    hostname: os.hostname(),
+    platform: process.platform,
+    arch: process.arch,
+    os: `${osInfo.distro} ${osInfo.release}`.trim(),
+    kernel: osInfo.kernel,
+    cpuModel: `${cpu.manufacturer} ${cpu.brand}`.trim(),
+    cores: os.availableParallelism(),
+    memTotalBytes: mem.total,
+    memAvailableBytes: mem.available,
+    node: process.version,
+    onnxruntime,
+    gpus: (graphics?.controllers ?? []).map((c) => `${c.vendor} ${c.model}`.trim()),
+    freeDiskBytes,
+  };
+}

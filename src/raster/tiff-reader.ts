@@ -1,0 +1,382 @@
+import { promises as fs } from 'node:fs';
+import { promisify } from 'node:util';
+import { inflate } from 'node:zlib';
+import { GeoTIFF, getDecoder, type BaseDecoder, type GeoTIFFImage } from 'geotiff';
+import { inputError } from '../errors.js';
+import { deriveGeo, type GeoInfo } from './geo.js';
+import { parseBandDescriptions } from './gdal-metadata.js';
+
+export type DType = 'uint8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
+export type TypedArray = Uint8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+export type { GeoInfo } from './geo.js';
+
+export interface RasterInfo {
+  path: string;
+  width: number;
+  height: number;
+  bands: number;
+  dtype: DType;
+  /** From GDAL band descriptions (GDAL_METADATA items with role="description"). */
+  bandNames?: string[];
+  /** GDAL_NODATA. */
+  nodata?: number;
+  geo: GeoInfo;
+  /** Block size; for striped files the full width and the rows per strip. */
+  tileWidth: number;
+  tileHeight: number;
+  planar: 'band' | 'pixel';
+}
+
+export interface RasterReader {
+  info: RasterInfo;
+  /** Band-sequential (CHW) samples of the window; x/y/w/h in pixels, must lie inside the image. */
+  readWindow(x: number, y: number, w: number, h: number, bands?: number[]): Promise<TypedArray>;
+  close(): Promise<void>;
+}
+
+export interface OpenRasterOptions {
+  /**
+   * Bytes of decoded blocks kept for later windows. Overlapping patches re-read the blocks on their
+   * borders; caching them saves decoding each block several times.
+   */
+  cacheBytes?: number;
+}
+
+const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+const inflateAsync = promisify(inflate);
+
+const ARRAYS: Record<DType, { new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray; new (length: number): TypedArray; BYTES_PER_ELEMENT: number }> = {
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  uint32: Uint32Array,
+  int32: Int32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
+
+/** Opens a GeoTIFF for window reads. Checks the structure up front so damage is reported here, not as odd pixels later. */
+export async function openRaster(path: string, opts: OpenRasterOptions = {}): Promise<RasterReader> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw inputError(
+      `cannot open raster ${path} (${code ?? String(err)})`,
+      code === 'ENOENT' ? 'check the path, or generate a test tile with `hil data synth`' : 'check the file permissions',
+    );
+  }
+  try {
+    const fileSize = (await handle.stat()).size;
+    const image = await parseImage(path, handle);
+    const layout = await readLayout(path, image, fileSize);
+    return new GeoTiffReader(handle, layout, opts.cacheBytes ?? DEFAULT_CACHE_BYTES);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/**
+ * geotiff.js parses the header and IFD through this source. Unlike the library's file source it never
+ * pads a read past the end of the file with zeros, so a cut-off IFD fails to parse instead of reading
+ * as an image full of zeros.
+ */
+function fileSource(handle: fs.FileHandle) {
+  return {
+    async fetch(slices: { offset: number; length: number }[]): Promise<ArrayBuffer[]> {
+      return Promise.all(
+        slices.map(async ({ offset, length }) => {
+          const buf = new Uint8Array(length);
+          const { bytesRead } = await handle.read(buf, 0, length, offset);
+          return buf.buffer.slice(0, bytesRead);
+        }),
+      );
+    },
+    get fileSize() {
+      return null;
+    },
+    async close() {},
+  };
+}
+
+async function parseImage(path: string, handle: fs.FileHandle): Promise<GeoTIFFImage> {
+  try {
+    const tiff = await GeoTIFF.fromSource(fileSource(handle) as unknown as Parameters<typeof GeoTIFF.fromSource>[0]);
+    return await tiff.getImage(0);
+  } catch (err) {
+    throw inputError(
+      `${path} is not a readable TIFF/GeoTIFF (${err instanceof Error ? err.message : String(err)})`,
+      'pass a GeoTIFF, or convert the file with `gdal_translate -of GTiff IN OUT.tif`',
+    );
+  }
+}
+
+interface Layout {
+  info: RasterInfo;
+  offsets: number[];
+  byteCounts: number[];
+  littleEndian: boolean;
+  compression: number;
+  predictor: number;
+  tiled: boolean;
+  bytesPerSample: number;
+  samplesPerPixel: number;
+  blocksAcross: number;
+  blocksDown: number;
+  /** Decodes everything (geotiff.js); used for compressions node:zlib cannot do. */
+  decoder: BaseDecoder;
+  /** Undoes only the predictor, after node:zlib has inflated a block. */
+  predictorDecoder: BaseDecoder;
+}
+
+async function readLayout(path: string, image: GeoTIFFImage, fileSize: number): Promise<Layout> {
+  const fd = image.getFileDirectory();
+  const bands = image.getSamplesPerPixel();
+  const bits = Array.from((await fd.loadValue(258)) as ArrayLike<number> | undefined ?? [1]);
+  const formats = Array.from((await fd.loadValue(339)) as ArrayLike<number> | undefined ?? [1]);
+  const dtype = dtypeOf(formats[0] ?? 1, bits[0]);
+  const mixed = bits.some((b) => b !== bits[0]) || formats.some((f) => f !== formats[0]);
+  if (!dtype || mixed) {
+    throw inputError(
+      `${path} has an unsupported sample format (SampleFormat ${formats.join(',')}, BitsPerSample ${bits.join(',')})`,
+      'convert it to one of uint8/uint16/int16/uint32/int32/float32/float64 with `gdal_translate -ot UInt16 IN OUT.tif`',
+    );
+  }
+  const compression = ((await fd.loadValue(259)) as number | undefined) ?? 1;
+  const predictor = ((await fd.loadValue(317)) as number | undefined) ?? 1;
+  const tiled = fd.hasTag(324);
+  const offsets = toNumbers(await fd.loadValue(tiled ? 324 : 273));
+  const byteCounts = toNumbers(await fd.loadValue(tiled ? 325 : 279));
+  const width = image.getWidth();
+  const height = image.getHeight();
+  const tileWidth = image.getTileWidth();
+  const tileHeight = image.getTileHeight();
+  const planar = image.planarConfiguration === 2 ? 'band' : 'pixel';
+  const blocksAcross = Math.ceil(width / tileWidth);
+  const blocksDown = Math.ceil(height / tileHeight);
+  const expected = blocksAcross * blocksDown * (planar === 'band' ? bands : 1);
+  if (offsets.length < expected || byteCounts.length < expected) {
+    throw corrupt(path, `it lists ${offsets.length} of ${expected} blocks`);
+  }
+  for (let i = 0; i < expected; i++) {
+    if (offsets[i] + byteCounts[i] > fileSize) {
+      throw corrupt(path, `block ${i} ends at byte ${offsets[i] + byteCounts[i]} but the file has ${fileSize} bytes`);
+    }
+  }
+  let decoder: BaseDecoder;
+  let predictorDecoder: BaseDecoder;
+  try {
+    const params = { tileWidth, tileHeight, predictor, bitsPerSample: bits, planarConfiguration: image.planarConfiguration, samplesPerPixel: bands };
+    decoder = await getDecoder(compression, params);
+    predictorDecoder = await getDecoder(1, params);
+  } catch (err) {
+    throw inputError(
+      `${path} uses TIFF compression ${compression}, which cannot be decoded (${err instanceof Error ? err.message : String(err)})`,
+      'recompress it with `gdal_translate -co COMPRESS=DEFLATE -co TILED=YES IN OUT.tif`',
+    );
+  }
+  const nodataText = (await fd.loadValue(42113)) as string | undefined;
+  const nodata = nodataText !== undefined ? Number(nodataText.replace(/\0/g, '').trim()) : undefined;
+  const metadata = (await fd.loadValue(42112)) as string | undefined;
+  const bandNames = metadata ? parseBandDescriptions(metadata, bands) : undefined;
+  const geo = deriveGeo({
+    modelPixelScale: optionalNumbers(await fd.loadValue(33550)),
+    modelTiepoint: optionalNumbers(await fd.loadValue(33922)),
+    modelTransformation: optionalNumbers(await fd.loadValue(34264)),
+    geoKeyDirectory: optionalNumbers(await fd.loadValue(34735)),
+    geoDoubleParams: optionalNumbers(await fd.loadValue(34736)),
+    geoAsciiParams: ((await fd.loadValue(34737)) as string | undefined) ?? undefined,
+  });
+  for (const key of Object.keys(geo) as (keyof GeoInfo)[]) if (geo[key] === undefined) delete geo[key];
+  const info: RasterInfo = { path, width, height, bands, dtype, geo, tileWidth, tileHeight, planar };
+  if (bandNames) info.bandNames = bandNames;
+  if (nodata !== undefined && Number.isFinite(nodata)) info.nodata = nodata;
+  return {
+    info,
+    offsets,
+    byteCounts,
+    littleEndian: image.littleEndian,
+    compression,
+    predictor,
+    tiled,
+    bytesPerSample: bits[0] / 8,
+    samplesPerPixel: bands,
+    blocksAcross,
+    blocksDown,
+    decoder,
+    predictorDecoder,
+  };
+}
+
+function dtypeOf(format: number, bits: number): DType | undefined {
+  if (format === 1) return ({ 8: 'uint8', 16: 'uint16', 32: 'uint32' } as const)[bits as 8 | 16 | 32];
+  if (format === 2) return ({ 16: 'int16', 32: 'int32' } as const)[bits as 16 | 32];
+  if (format === 3) return ({ 32: 'float32', 64: 'float64' } as const)[bits as 32 | 64];
+  return undefined;
+}
+
+function toNumbers(value: unknown): number[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value === 'number' || typeof value === 'bigint') return [Number(value)];
+  return Array.from(value as ArrayLike<number | bigint>, Number);
+}
+
+function optionalNumbers(value: unknown): number[] | undefined {
+  return value === undefined || value === null ? undefined : toNumbers(value);
+}
+
+function corrupt(path: string, detail: string) {
+  return inputError(`${path} is truncated or corrupt: ${detail}`, 'copy or download the file again, or regenerate it');
+}
+
+/** A decoded block of one band (planar) or all bands (pixel-interleaved), in the file's sample type. */
+type Block = TypedArray;
+
+class GeoTiffReader implements RasterReader {
+  readonly info: RasterInfo;
+  private readonly cache = new Map<number, { block: Promise<Block>; size: number }>();
+  private cachedBytes = 0;
+
+  constructor(
+    private readonly handle: fs.FileHandle,
+    private readonly layout: Layout,
+    private readonly cacheBytes: number,
+  ) {
+    this.info = layout.info;
+  }
+
+  async readWindow(x: number, y: number, w: number, h: number, bands?: number[]): Promise<TypedArray> {
+    const { width, height, tileWidth, tileHeight, planar, dtype } = this.info;
+    const valid = [x, y, w, h].every(Number.isInteger) && x >= 0 && y >= 0 && w > 0 && h > 0;
+    if (!valid || x + w > width || y + h > height) {
+      throw new RangeError(`window (${x}, ${y}, ${w}×${h}) is not inside the ${width}×${height} image ${this.info.path}`);
+    }
+    const selected = bands ?? Array.from({ length: this.info.bands }, (_, i) => i);
+    for (const b of selected) {
+      if (!Number.isInteger(b) || b < 0 || b >= this.info.bands) {
+        throw new RangeError(`band index ${b} is outside 0..${this.info.bands - 1} of ${this.info.path}`);
+      }
+    }
+    const out = new ARRAYS[dtype](selected.length * w * h);
+    const plane = w * h;
+    const jobs: Promise<void>[] = [];
+    for (let ty = Math.floor(y / tileHeight); ty * tileHeight < y + h; ty++) {
+      for (let tx = Math.floor(x / tileWidth); tx * tileWidth < x + w; tx++) {
+        const x0 = Math.max(x, tx * tileWidth);
+        const x1 = Math.min(x + w, (tx + 1) * tileWidth);
+        const y0 = Math.max(y, ty * tileHeight);
+        const y1 = Math.min(y + h, (ty + 1) * tileHeight);
+        selected.forEach((band, slot) => {
+          const blockIndex = this.blockIndex(tx, ty, planar === 'band' ? band : 0);
+          jobs.push(
+            this.block(blockIndex, ty).then((block) => {
+              const stride = planar === 'band' ? 1 : this.info.bands;
+              const sampleOffset = planar === 'band' ? 0 : band;
+              for (let row = y0; row < y1; row++) {
+                const src = ((row - ty * tileHeight) * tileWidth + (x0 - tx * tileWidth)) * stride + sampleOffset;
+                const dst = slot * plane + (row - y) * w + (x0 - x);
+                if (stride === 1) {
+                  out.set(block.subarray(src, src + (x1 - x0)), dst);
+                } else {
+                  for (let i = 0; i < x1 - x0; i++) out[dst + i] = block[src + i * stride];
+                }
+              }
+            }),
+          );
+        });
+      }
+    }
+    await Promise.all(jobs);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+    await this.handle.close();
+  }
+
+  private blockIndex(tx: number, ty: number, band: number): number {
+    const { blocksAcross, blocksDown } = this.layout;
+    return band * blocksAcross * blocksDown + ty * blocksAcross + tx;
+  }
+
+  private block(index: number, ty: number): Promise<Block> {
+    const hit = this.cache.get(index);
+    if (hit) {
+      // Re-inserting moves the entry to the back of the Map's order: least recently used stays in front.
+      this.cache.delete(index);
+      this.cache.set(index, hit);
+      return hit.block;
+    }
+    const entry = { block: this.decodeBlock(index, ty), size: this.blockBytes(ty) };
+    if (entry.size <= this.cacheBytes) {
+      this.cache.set(index, entry);
+      this.cachedBytes += entry.size;
+      entry.block.catch(() => {
+        if (this.cache.get(index) === entry) this.evict(index, entry.size);
+      });
+      for (const [key, old] of this.cache) {
+        if (this.cachedBytes <= this.cacheBytes) break;
+        this.evict(key, old.size);
+      }
+    }
+    return entry.block;
+  }
+
+  private evict(index: number, size: number): void {
+    this.cache.delete(index);
+    this.cachedBytes -= size;
+  }
+
+  /** Rows in block row `ty`: strips at the bottom of a striped file are short; tiles are always full. */
+  private blockRows(ty: number): number {
+    const { tileHeight, height } = this.info;
+    return this.layout.tiled ? tileHeight : Math.min(tileHeight, height - ty * tileHeight);
+  }
+
+  private blockBytes(ty: number): number {
+    const samples = this.info.planar === 'band' ? 1 : this.layout.samplesPerPixel;
+    return this.info.tileWidth * this.blockRows(ty) * samples * this.layout.bytesPerSample;
+  }
+
+  private async decodeBlock(index: number, ty: number): Promise<Block> {
+    const { offsets, byteCounts, compression, predictor, littleEndian, bytesPerSample } = this.layout;
+    const expected = this.blockBytes(ty);
+    const { path, dtype } = this.info;
+    if (byteCounts[index] === 0) {
+      // GDAL leaves never-written (sparse) blocks out; they read as nodata.
+      return new ARRAYS[dtype](expected / bytesPerSample).fill(this.info.nodata ?? 0);
+    }
+    const raw = Buffer.alloc(byteCounts[index]);
+    const { bytesRead } = await this.handle.read(raw, 0, raw.length, offsets[index]);
+    if (bytesRead !== raw.length) throw corrupt(path, `block ${index} is cut short`);
+    let bytes: Uint8Array;
+    try {
+      if (compression === 1 || compression === 8 || compression === 32946) {
+        bytes = compression === 1 ? raw : await inflateAsync(raw);
+        if (predictor !== 1) bytes = new Uint8Array(await this.layout.predictorDecoder.decode(toArrayBuffer(bytes)));
+      } else {
+        bytes = new Uint8Array(await this.layout.decoder.decode(toArrayBuffer(raw)));
+      }
+    } catch (err) {
+      throw corrupt(path, `block ${index} does not decode (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (bytes.byteLength < expected) throw corrupt(path, `block ${index} decodes to ${bytes.byteLength} of ${expected} bytes`);
+    const aligned = bytes.byteOffset % bytesPerSample === 0 ? bytes : new Uint8Array(bytes);
+    if (!littleEndian && bytesPerSample > 1) swapBytes(aligned.subarray(0, expected), bytesPerSample);
+    return new ARRAYS[dtype](aligned.buffer, aligned.byteOffset, expected / bytesPerSample);
+  }
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+function swapBytes(bytes: Uint8Array, size: number): void {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (size === 2) buf.swap16();
+  else if (size === 4) buf.swap32();
+  else buf.swap64();
+}

@@ -1,0 +1,365 @@
+import { promises as fs } from 'node:fs';
+import { endianness } from 'node:os';
+import { promisify } from 'node:util';
+import { deflate } from 'node:zlib';
+import { outputError } from '../errors.js';
+import { commitTemp, discardTemp, tempPathFor } from '../util/atomic.js';
+import { bandDescriptionsXml } from './gdal-metadata.js';
+import type { GeoInfo } from './geo.js';
+
+export type WriterDType = 'uint8' | 'uint16' | 'float32';
+
+export interface TiffWriterOptions {
+  width: number;
+  height: number;
+  bands: number;
+  dtype: WriterDType;
+  /** Tile side in pixels, a multiple of 16 (TIFF requires it). Default 256. */
+  tileSize?: number;
+  compression?: 'deflate' | 'none';
+  /** zlib level 1..9, default 6. */
+  level?: number;
+  /** 2 = horizontal differencing, integer types only. Default 1 (none). */
+  predictor?: 1 | 2;
+  /** 'auto' (default) picks BigTIFF when the uncompressed image could pass the 4 GiB limit of classic TIFF. */
+  bigtiff?: boolean | 'auto';
+  geo?: GeoInfo;
+  nodata?: number;
+  bandNames?: string[];
+}
+
+type Samples = Uint8Array | Uint16Array | Float32Array;
+
+const deflateAsync = promisify(deflate);
+const BYTES: Record<WriterDType, number> = { uint8: 1, uint16: 2, float32: 4 };
+/** Classic TIFF offsets are 32-bit. */
+const CLASSIC_LIMIT = 0xffffffff;
+const AUTO_BIGTIFF_BYTES = 3.9e9;
+
+// Tiles are written straight from the typed arrays' memory, which is only right on little-endian hosts
+// (every platform Node ships for today); the header says 'II' accordingly.
+if (endianness() !== 'LE') throw new Error('TiledTiffWriter needs a little-endian host');
+
+/**
+ * Streams a tiled, band-separate (PlanarConfiguration=2) GeoTIFF to disk. Tiles are compressed on
+ * libuv's threadpool, so several may be in flight while the caller computes the next; each tile's
+ * bytes are appended in the order of the writeTile calls (so the same calls give a byte-identical
+ * file), and the IFD goes at the end. Only in-flight tiles are held in memory.
+ *
+ * Edge tiles: the caller passes full tileSize×tileSize tiles; samples outside the image are stored but
+ * never shown by readers. Zeros there compress best.
+ */
+export class TiledTiffWriter {
+  private readonly tileSize: number;
+  private readonly bigtiff: boolean;
+  private readonly offsets: number[];
+  private readonly byteCounts: number[];
+  private readonly written: boolean[];
+  /** End of the file as laid out so far; every tile reserves its range here, in call order. */
+  private end: number;
+  /** Resolves when the previous tile has reserved its range; chains the append order. */
+  private order: Promise<void> = Promise.resolve();
+  private readonly pending = new Set<Promise<void>>();
+  private failure: unknown;
+  private state: 'open' | 'closing' | 'done' = 'open';
+
+  private constructor(
+    private readonly finalPath: string,
+    private readonly tmpPath: string,
+    private readonly handle: fs.FileHandle,
+    private readonly opts: Required<Omit<TiffWriterOptions, 'geo' | 'nodata' | 'bandNames' | 'bigtiff'>> &
+      Pick<TiffWriterOptions, 'geo' | 'nodata' | 'bandNames'>,
+    bigtiff: boolean,
+  ) {
+    this.tileSize = opts.tileSize;
+    this.bigtiff = bigtiff;
+    const n = this.tilesAcross * this.tilesDown * opts.bands;
+    this.offsets = new Array<number>(n).fill(0);
+    this.byteCounts = new Array<number>(n).fill(0);
+    this.written = new Array<boolean>(n).fill(false);
+    this.end = bigtiff ? 16 : 8;
+  }
+
+  /** Creates the temp file beside `finalPath`; nothing appears under `finalPath` until close(). */
+  static async create(finalPath: string, options: TiffWriterOptions): Promise<TiledTiffWriter> {
+    const opts = {
+      tileSize: 256,
+      compression: 'deflate' as const,
+      level: 6,
+      predictor: 1 as const,
+      ...options,
+    };
+    validate(opts);
+    const uncompressed = opts.width * opts.height * opts.bands * BYTES[opts.dtype];
+    const bigtiff = opts.bigtiff === true || ((opts.bigtiff ?? 'auto') === 'auto' && uncompressed > AUTO_BIGTIFF_BYTES);
+    const tmpPath = tempPathFor(finalPath);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(tmpPath, 'wx');
+    } catch (err) {
+      throw outputError(
+        `cannot create ${tmpPath} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+        'choose a writable output folder, or fix its permissions',
+      );
+    }
+    return new TiledTiffWriter(finalPath, tmpPath, handle, opts, bigtiff);
+  }
+
+  get tilesAcross(): number {
+    return Math.ceil(this.opts.width / this.tileSize);
+  }
+
+  get tilesDown(): number {
+    return Math.ceil(this.opts.height / this.tileSize);
+  }
+
+  /**
+   * CHW samples of one full tile: bands × tileSize × tileSize. Resolves once the tile is on disk, so
+   * awaiting it bounds memory; several calls may be in flight at once. The array is read, never
+   * modified, until the promise settles; change it only after that.
+   */
+  async writeTile(tileX: number, tileY: number, chw: Samples): Promise<void> {
+    if (this.state !== 'open') throw new Error('writeTile after close() or abort()');
+    const { bands, dtype } = this.opts;
+    const plane = this.tileSize * this.tileSize;
+    if (!Number.isInteger(tileX) || !Number.isInteger(tileY) || tileX < 0 || tileY < 0 || tileX >= this.tilesAcross || tileY >= this.tilesDown) {
+      throw new RangeError(`tile (${tileX}, ${tileY}) is outside the ${this.tilesAcross}×${this.tilesDown} tile grid`);
+    }
+    if (chw.length !== bands * plane || BYTES[dtype] !== chw.BYTES_PER_ELEMENT || (dtype === 'float32') !== chw instanceof Float32Array) {
+      throw new TypeError(`tile (${tileX}, ${tileY}) must be a ${dtype} array of ${bands}×${this.tileSize}×${this.tileSize} samples`);
+    }
+    const first = this.index(tileX, tileY, 0);
+    if (this.written[first]) throw new Error(`tile (${tileX}, ${tileY}) was written twice`);
+    for (let b = 0; b < bands; b++) this.written[this.index(tileX, tileY, b)] = true;
+
+    const encoded = Array.from({ length: bands }, (_, b) => this.encode(chw.subarray(b * plane, (b + 1) * plane)));
+    const previous = this.order;
+    const appended = (async () => {
+      const parts = await Promise.all(encoded);
+      await previous;
+      for (let b = 0; b < bands; b++) {
+        const i = this.index(tileX, tileY, b);
+        this.offsets[i] = this.end;
+        this.byteCounts[i] = parts[b].byteLength;
+        this.end += parts[b].byteLength;
+      }
+      if (!this.bigtiff && this.end > CLASSIC_LIMIT) throw this.tooBigForClassic();
+      return parts.map((part, b) => ({ part, at: this.offsets[this.index(tileX, tileY, b)] }));
+    })();
+    // The next tile may reserve its range as soon as this one has; its write need not wait for ours.
+    this.order = appended.then(
+      () => undefined,
+      () => undefined,
+    );
+    const done = appended.then(async (placed) => {
+      for (const { part, at } of placed) await this.handle.write(part, 0, part.byteLength, at);
+    });
+    this.pending.add(done);
+    try {
+      await done;
+    } catch (err) {
+      this.failure ??= err;
+      throw err;
+    } finally {
+      this.pending.delete(done);
+    }
+  }
+
+  /** Writes the IFD, fsyncs and renames onto the final path. Throws, leaving nothing behind, if a tile is missing. */
+  async close(): Promise<void> {
+    if (this.state !== 'open') throw new Error('close() called twice, or after abort()');
+    this.state = 'closing';
+    try {
+      await Promise.allSettled([...this.pending]);
+      if (this.failure) throw this.failure;
+      const missing = this.written.indexOf(false);
+      if (missing >= 0) {
+        const perBand = this.tilesAcross * this.tilesDown;
+        const t = missing % perBand;
+        throw new Error(
+          `${this.finalPath}: tile (${t % this.tilesAcross}, ${Math.floor(t / this.tilesAcross)}) of band ${Math.floor(missing / perBand)} was never written`,
+        );
+      }
+      const ifdOffset = this.end + (this.end % 2);
+      const ifd = this.buildIfd(ifdOffset);
+      if (!this.bigtiff && ifdOffset + ifd.byteLength > CLASSIC_LIMIT) throw this.tooBigForClassic();
+      await this.handle.write(ifd, 0, ifd.byteLength, ifdOffset);
+      const header = this.header(ifdOffset);
+      await this.handle.write(header, 0, header.byteLength, 0);
+      await this.handle.sync();
+      await this.handle.close();
+      await commitTemp(this.tmpPath, this.finalPath);
+      this.state = 'done';
+    } catch (err) {
+      await this.discard();
+      throw err;
+    }
+  }
+
+  /** Drops the partial file. Safe to call at any time, also after a failed close(). */
+  async abort(): Promise<void> {
+    if (this.state === 'done') return;
+    this.state = 'closing';
+    await Promise.allSettled([...this.pending]);
+    await this.discard();
+  }
+
+  private async discard(): Promise<void> {
+    this.state = 'done';
+    await this.handle.close().catch(() => undefined);
+    await discardTemp(this.tmpPath);
+  }
+
+  private tooBigForClassic() {
+    return outputError(`${this.finalPath} would pass the 4 GiB limit of classic TIFF`, 'write it as BigTIFF (bigtiff: true)');
+  }
+
+  private index(tileX: number, tileY: number, band: number): number {
+    return band * this.tilesAcross * this.tilesDown + tileY * this.tilesAcross + tileX;
+  }
+
+  private async encode(samples: Samples): Promise<Uint8Array> {
+    const { predictor, compression, level } = this.opts;
+    let data: Samples = samples;
+    if (predictor === 2) {
+      // Differencing needs a copy: the caller still owns its array.
+      data = samples.slice();
+      differenceRows(data as Uint8Array | Uint16Array, this.tileSize);
+    }
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (compression === 'none') return bytes;
+    return deflateAsync(bytes, { level });
+  }
+
+  private header(ifdOffset: number): Buffer {
+    if (this.bigtiff) {
+      const h = Buffer.alloc(16);
+      h.write('II', 0, 'latin1');
+      h.writeUInt16LE(43, 2);
+      h.writeUInt16LE(8, 4);
+      h.writeBigUInt64LE(BigInt(ifdOffset), 8);
+      return h;
+    }
+    const h = Buffer.alloc(8);
+    h.write('II', 0, 'latin1');
+    h.writeUInt16LE(42, 2);
+    h.writeUInt32LE(ifdOffset, 4);
+    return h;
+  }
+
+  private buildIfd(ifdOffset: number): Buffer {
+    const { width, height, bands, dtype, compression, predictor, geo, nodata, bandNames } = this.opts;
+    const offsetType = this.bigtiff ? LONG8 : LONG;
+    const entries: Entry[] = [
+      { tag: 256, type: LONG, values: [width] },
+      { tag: 257, type: LONG, values: [height] },
+      { tag: 258, type: SHORT, values: new Array(bands).fill(BYTES[dtype] * 8) },
+      { tag: 259, type: SHORT, values: [compression === 'deflate' ? 8 : 1] },
+      { tag: 262, type: SHORT, values: [1] }, // BlackIsZero
+      { tag: 277, type: SHORT, values: [bands] },
+      { tag: 284, type: SHORT, values: [2] }, // band-separate tiles
+      { tag: 322, type: LONG, values: [this.tileSize] },
+      { tag: 323, type: LONG, values: [this.tileSize] },
+      { tag: 324, type: offsetType, values: this.offsets },
+      { tag: 325, type: offsetType, values: this.byteCounts },
+      { tag: 339, type: SHORT, values: new Array(bands).fill(dtype === 'float32' ? 3 : 1) },
+    ];
+    if (predictor === 2) entries.push({ tag: 317, type: SHORT, values: [2] });
+    // Bands past the first are "extra samples" of a grey image; libtiff warns without this tag.
+    if (bands > 1) entries.push({ tag: 338, type: SHORT, values: new Array(bands - 1).fill(0) });
+    if (geo?.modelPixelScale) entries.push({ tag: 33550, type: DOUBLE, values: geo.modelPixelScale });
+    if (geo?.modelTiepoint) entries.push({ tag: 33922, type: DOUBLE, values: geo.modelTiepoint });
+    if (geo?.modelTransformation) entries.push({ tag: 34264, type: DOUBLE, values: geo.modelTransformation });
+    if (geo?.geoKeyDirectory) entries.push({ tag: 34735, type: SHORT, values: geo.geoKeyDirectory });
+    if (geo?.geoDoubleParams) entries.push({ tag: 34736, type: DOUBLE, values: geo.geoDoubleParams });
+    if (geo?.geoAsciiParams) entries.push({ tag: 34737, type: ASCII, values: geo.geoAsciiParams });
+    if (bandNames) entries.push({ tag: 42112, type: ASCII, values: bandDescriptionsXml(bandNames) });
+    if (nodata !== undefined) entries.push({ tag: 42113, type: ASCII, values: String(nodata) });
+    entries.sort((a, b) => a.tag - b.tag);
+    return encodeIfd(entries, ifdOffset, this.bigtiff);
+  }
+}
+
+function validate(opts: TiffWriterOptions & { tileSize: number; level: number; predictor: 1 | 2 }): void {
+  const bad = (what: string) => new RangeError(`TiledTiffWriter: ${what}`);
+  for (const key of ['width', 'height', 'bands'] as const) {
+    if (!Number.isInteger(opts[key]) || opts[key] <= 0) throw bad(`${key} must be a positive integer, got ${opts[key]}`);
+  }
+  if (!(opts.dtype in BYTES)) throw bad(`dtype must be uint8, uint16 or float32, got ${opts.dtype}`);
+  if (!Number.isInteger(opts.tileSize) || opts.tileSize <= 0 || opts.tileSize % 16 !== 0) {
+    throw bad(`tileSize must be a positive multiple of 16, got ${opts.tileSize}`);
+  }
+  if (!Number.isInteger(opts.level) || opts.level < 0 || opts.level > 9) throw bad(`level must be 0..9, got ${opts.level}`);
+  if (opts.predictor === 2 && opts.dtype === 'float32') throw bad('predictor 2 applies to integer types only');
+  if (opts.bandNames && opts.bandNames.length !== opts.bands) {
+    throw bad(`${opts.bandNames.length} band names for ${opts.bands} bands`);
+  }
+}
+
+/** TIFF horizontal differencing, in place, row by row (each row starts from its own first sample). */
+function differenceRows(data: Uint8Array | Uint16Array, rowLength: number): void {
+  for (let row = data.length - rowLength; row >= 0; row -= rowLength) {
+    for (let i = row + rowLength - 1; i > row; i--) data[i] = data[i] - data[i - 1];
+  }
+}
+
+const ASCII = 2;
+const SHORT = 3;
+const LONG = 4;
+const DOUBLE = 12;
+const LONG8 = 16;
+const TYPE_SIZE: Record<number, number> = { [ASCII]: 1, [SHORT]: 2, [LONG]: 4, [DOUBLE]: 8, [LONG8]: 8 };
+
+interface Entry {
+  tag: number;
+  type: number;
+  values: number[] | string;
+}
+
+function entryBytes(entry: Entry): Buffer {
+  if (typeof entry.values === 'string') return Buffer.from(`${entry.values.replace(/\0+$/, '')}\0`, 'latin1');
+  const size = TYPE_SIZE[entry.type];
+  const buf = Buffer.alloc(entry.values.length * size);
+  entry.values.forEach((v, i) => {
+    if (entry.type === SHORT) buf.writeUInt16LE(v, i * 2);
+    else if (entry.type === LONG) buf.writeUInt32LE(v, i * 4);
+    else if (entry.type === DOUBLE) buf.writeDoubleLE(v, i * 8);
+    else buf.writeBigUInt64LE(BigInt(v), i * 8);
+  });
+  return buf;
+}
+
+/** The IFD at `ifdOffset` followed by the values too large to sit inside their entries. */
+function encodeIfd(entries: Entry[], ifdOffset: number, bigtiff: boolean): Buffer {
+  const entrySize = bigtiff ? 20 : 12;
+  const inline = bigtiff ? 8 : 4;
+  const countSize = bigtiff ? 8 : 2;
+  const ifdSize = countSize + entries.length * entrySize + (bigtiff ? 8 : 4);
+  const values = entries.map(entryBytes);
+  let extra = ifdSize;
+  const positions = values.map((v) => {
+    if (v.byteLength <= inline) return -1;
+    extra += extra % 2; // TIFF wants word-aligned value offsets
+    const at = extra;
+    extra += v.byteLength;
+    return at;
+  });
+  const out = Buffer.alloc(extra);
+  if (bigtiff) out.writeBigUInt64LE(BigInt(entries.length), 0);
+  else out.writeUInt16LE(entries.length, 0);
+  entries.forEach((e, i) => {
+    const at = countSize + i * entrySize;
+    out.writeUInt16LE(e.tag, at);
+    out.writeUInt16LE(e.type, at + 2);
+    const count = typeof e.values === 'string' ? values[i].byteLength : e.values.length;
+    if (bigtiff) out.writeBigUInt64LE(BigInt(count), at + 4);
+    else out.writeUInt32LE(count, at + 4);
+    const valueAt = at + 4 + (bigtiff ? 8 : 4);
+    if (positions[i] < 0) values[i].copy(out, valueAt);
+    else if (bigtiff) out.writeBigUInt64LE(BigInt(ifdOffset + positions[i]), valueAt);
+    else out.writeUInt32LE(ifdOffset + positions[i], valueAt);
+    if (positions[i] >= 0) values[i].copy(out, positions[i]);
+  });
+  // The next-IFD offset (0: this is the only image) is already zero.
+  return out;
+}

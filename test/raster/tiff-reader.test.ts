@@ -1,0 +1,148 @@
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HilError } from '../../src/errors.js';
+import { openRaster } from '../../src/raster/tiff-reader.js';
+import { shiftGeo } from '../../src/raster/geo.js';
+import { TiledTiffWriter } from '../../src/raster/tiff-writer.js';
+import { haveShared, haveTool, sharedDataDir } from '../helpers/shared.js';
+import { bytesOf, gdalInfo, gdalWindow } from './gdal.js';
+
+const ready = haveTool('gdal_translate') && haveShared('data/sen2r');
+const sen2r = path.join(sharedDataDir, 'sen2r/S2A1C_20170703_022_Barbellino_TOA_10.tif');
+const ukis = path.join(sharedDataDir, 'ukis-csmask/sentinel2_toa.tif');
+const cloudsen = path.join(sharedDataDir, 'cloudsen12-figures/ROI_1746/high/low-cloudy/S2L1C.tif');
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(tmpdir(), 'hil-reader-'));
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function expectInputError(p: Promise<unknown>, pattern: RegExp): Promise<void> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(HilError);
+  expect((err as HilError).kind).toBe('input');
+  expect((err as HilError).fix).toBeTruthy();
+  expect((err as HilError).oneLine()).toMatch(pattern);
+  expect((err as HilError).oneLine()).not.toContain('\n');
+}
+
+describe.skipIf(!ready)('openRaster on real files vs GDAL', () => {
+  // pixel-interleaved uint16 (one strip-like tile row), tiled float32 with floating-point predictor,
+  // striped float32, and a big-endian copy: the layouts real inputs come in.
+  const windows: [string, () => string, number, number, number, number, number[] | undefined][] = [
+    ['sen2r uint16 pixel-interleaved', () => sen2r, 3, 5, 17, 30, [9, 0, 3]],
+    ['sen2r whole image', () => sen2r, 0, 0, 24, 42, undefined],
+    ['ukis float32 predictor 3 across tiles', () => ukis, 200, 250, 100, 30, [5, 1]],
+    ['cloudsen12 float32 strips', () => cloudsen, 500, 400, 9, 109, undefined],
+    ['big-endian copy', () => path.join(dir, 'be.tif'), 250, 240, 20, 33, [2]],
+  ];
+  beforeAll(async () => {
+    await execa('gdal_translate', ['-q', '-co', 'ENDIANNESS=BIG', '-co', 'TILED=YES', '-co', 'BLOCKXSIZE=128', '-co', 'BLOCKYSIZE=128', ukis, path.join(dir, 'be.tif')]);
+  });
+
+  it.each(windows)('%s', async (_name, file, x, y, w, h, bands) => {
+    const reader = await openRaster(file());
+    try {
+      const ours = await reader.readWindow(x, y, w, h, bands);
+      expect(ours.length).toBe((bands?.length ?? reader.info.bands) * w * h);
+      expect(bytesOf(ours).equals(await gdalWindow(file(), x, y, w, h, bands))).toBe(true);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('reports metadata as GDAL does', async () => {
+    const reader = await openRaster(sen2r);
+    const info = await gdalInfo(sen2r);
+    await reader.close();
+    expect(reader.info).toMatchObject({ width: 24, height: 42, bands: 12, dtype: 'uint16', nodata: 65535, planar: 'pixel' });
+    expect(reader.info.geo.epsg).toBe(32632);
+    expect(reader.info.geo.geoTransform).toEqual(info.geoTransform);
+    const named = await openRaster(ukis);
+    await named.close();
+    expect(named.info.bandNames).toEqual(['B02', 'B03', 'B04', 'B08', 'B11', 'B12']);
+    expect(named.info.dtype).toBe('float32');
+  });
+
+  it('shiftGeo gives the georeferencing GDAL gives a cropped copy', async () => {
+    const crop = path.join(dir, 'crop.tif');
+    await execa('gdal_translate', ['-q', '-srcwin', '5', '7', '10', '10', sen2r, crop]);
+    const reader = await openRaster(sen2r);
+    await reader.close();
+    expect(shiftGeo(reader.info.geo, 5, 7).geoTransform).toEqual((await gdalInfo(crop)).geoTransform);
+  });
+
+  it('rejects windows outside the image and unknown bands', async () => {
+    const reader = await openRaster(sen2r);
+    await expect(reader.readWindow(20, 0, 5, 5)).rejects.toThrow(RangeError);
+    await expect(reader.readWindow(0, 0, 5, 5, [12])).rejects.toThrow(RangeError);
+    await reader.close();
+  });
+});
+
+describe('openRaster errors', () => {
+  it('names a missing file and how to fix it', async () => {
+    await expectInputError(openRaster(path.join(dir, 'nope.tif')), /cannot open raster .*nope\.tif \(ENOENT\) — check the path/);
+  });
+
+  it('refuses a file that is not a TIFF', async () => {
+    const file = path.join(dir, 'text.tif');
+    await fs.writeFile(file, 'this is not an image\n'.repeat(10));
+    await expectInputError(openRaster(file), /not a readable TIFF\/GeoTIFF/);
+  });
+
+  it.skipIf(!ready)('refuses a real file cut in half, when opening', async () => {
+    const file = path.join(dir, 'half-real.tif');
+    const bytes = await fs.readFile(sen2r);
+    await fs.writeFile(file, bytes.subarray(0, bytes.length >> 1));
+    await expectInputError(openRaster(file), /truncated or corrupt/);
+  });
+
+  it('refuses one of our own files cut in half (IFD at the end)', async () => {
+    const full = path.join(dir, 'ours.tif');
+    const o = { width: 64, height: 64, bands: 2, dtype: 'uint16' as const, tileSize: 32 };
+    const w = await TiledTiffWriter.create(full, o);
+    for (let ty = 0; ty < 2; ty++) for (let tx = 0; tx < 2; tx++) await w.writeTile(tx, ty, new Uint16Array(2 * 32 * 32).map((_, i) => (i * 31) % 4000));
+    await w.close();
+    const bytes = await fs.readFile(full);
+    const cut = path.join(dir, 'ours-half.tif');
+    await fs.writeFile(cut, bytes.subarray(0, bytes.length >> 1));
+    await expectInputError(openRaster(cut), /not a readable TIFF|truncated or corrupt/);
+  });
+
+  it('refuses a block whose compressed bytes are damaged, when reading it', async () => {
+    const file = path.join(dir, 'damaged.tif');
+    const o = { width: 64, height: 32, bands: 1, dtype: 'uint16' as const, tileSize: 32 };
+    const w = await TiledTiffWriter.create(file, o);
+    const tile = new Uint16Array(32 * 32).map((_, i) => (i * 7919) % 9000);
+    await w.writeTile(0, 0, tile);
+    await w.writeTile(1, 0, tile);
+    await w.close();
+    const bytes = await fs.readFile(file);
+    // The first tile's deflate stream starts right after the 8-byte header; garble its middle.
+    bytes.fill(0xff, 20, 60);
+    await fs.writeFile(file, bytes);
+    const reader = await openRaster(file);
+    try {
+      expect((await reader.readWindow(32, 0, 32, 32)).every((v, i) => v === tile[i])).toBe(true);
+      await expectInputError(reader.readWindow(0, 0, 64, 32), /block 0 does not decode/);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it.skipIf(!ready)('refuses an unsupported sample format', async () => {
+    const file = path.join(dir, 'complex.tif');
+    await execa('gdal_translate', ['-q', '-ot', 'CFloat32', sen2r, file]);
+    await expectInputError(openRaster(file), /unsupported sample format .* — convert it/);
+  });
+});

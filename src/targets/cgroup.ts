@@ -32,8 +32,11 @@ export interface CgroupRunResult {
   signal: NodeJS.Signals | null;
   oomKilled: boolean;
   peakMemoryBytes: number | null;
-  /** "kernel": the group's own high-water mark; "polled": v2 before 5.19 has no memory.peak, so memory.current was sampled. */
-  peakSource: 'kernel' | 'polled';
+  /**
+   * "kernel": the group's own high-water mark; "polled": v2 before 5.19 has no memory.peak, so memory.current
+   * was sampled (short spikes can be missed); "unavailable": no peak could be read (remote v2 before 5.19).
+   */
+  peakSource: 'kernel' | 'polled' | 'unavailable';
   version: CgroupVersion;
   limits: AppliedLimits;
 }

@@ -64,7 +64,7 @@ export function parseProcCgroup(text: string): Map<string, string> {
 /** The directory of our group: the mount point plus our path below the mounted root. */
 export function groupDir(mount: CgroupMount, cgroupPath: string, sysRoot = '/'): string {
   const rel = mount.root === '/' ? cgroupPath : cgroupPath.startsWith(mount.root) ? cgroupPath.slice(mount.root.length) : '/';
-  return path.join(sysRoot, mount.mountPoint, rel);
+  return path.resolve(sysRoot, `.${mount.mountPoint}`, `.${rel}`);
 }
 
 const readText = (file: string) => readFile(file, 'utf8').then((t) => t, () => undefined);

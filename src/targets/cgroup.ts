@@ -261,6 +261,8 @@ async function runInGroup(handle: CgroupHandle, command: string, args: string[],
     void killCgroup(handle);
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  // An abort that landed while the group was being created has no event left to fire.
+  if (opts.signal?.aborted) onAbort();
   try {
     const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       child.once('error', reject);

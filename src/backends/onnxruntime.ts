@@ -28,12 +28,11 @@ export async function createOnnxruntimeBackend(
   }
   let session: import('onnxruntime-node').InferenceSession;
   try {
-    session = await ort.InferenceSession.create(modelPath, {
-      executionProviders: [provider],
-      intraOpNumThreads: opts.intraOpThreads || undefined,
-      interOpNumThreads: opts.interOpThreads || undefined,
-      graphOptimizationLevel: 'all',
-    });
+    const options: import('onnxruntime-node').InferenceSession.SessionOptions = { executionProviders: [provider], graphOptimizationLevel: 'all' };
+    // 0 means "the runtime's default"; onnxruntime rejects an explicit undefined.
+    if (opts.intraOpThreads > 0) options.intraOpNumThreads = opts.intraOpThreads;
+    if (opts.interOpThreads > 0) options.interOpNumThreads = opts.interOpThreads;
+    session = await ort.InferenceSession.create(modelPath, options);
   } catch (err) {
     throw modelError(
       `onnxruntime could not load ${modelPath}: ${(err as Error).message.split('\n')[0]}`,

@@ -2,6 +2,11 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, HilError } from '../errors.js';
 import { registerData } from './data.js';
+import { registerModels } from './models.js';
+import { addGlobalOptions } from './options.js';
+import { registerReport } from './report.js';
+import { registerRun } from './run.js';
+import { registerTargets } from './targets.js';
 
 const program = new Command();
 program
@@ -11,6 +16,11 @@ program
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(str) });
 
+addGlobalOptions(program);
+registerRun(program);
+registerReport(program);
+registerTargets(program);
+registerModels(program);
 registerData(program);
 
 try {

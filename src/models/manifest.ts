@@ -11,8 +11,13 @@ export const ModelManifestSchema = z
     task: z.enum(['sc', 'ac']),
     /** `builtin` models have no file: the runner implements them (e.g. the no-correction baseline). */
     format: z.enum(['onnx', 'openvino-ir', 'builtin']),
-    /** Relative to the models directory; absent for builtin models. */
+    /** The model file; absent for builtin models. */
     file: z.string().optional(),
+    /**
+     * What `file` is relative to: the manifest's own folder (generated builds, user manifests), or the
+     * models directory (--models-dir / HIL_MODELS_DIR) for downloaded weights that hil may not redistribute.
+     */
+    fileRoot: z.enum(['manifest', 'modelsDir']).default('manifest'),
     sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     precision: z.enum(['fp32', 'fp16']).default('fp32'),
     inputName: z.string().optional(),

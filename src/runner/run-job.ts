@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createBackend } from '../backends/index.js';
 import type { InferenceBackend, TensorF32 } from '../backends/backend.js';
@@ -88,6 +90,7 @@ async function runOpened(job: Job, hooks: RunHooks, reader: RasterReader, stages
     for (const stage of stages) {
       const path = job.output[stage.key];
       if (!path) throw inputError(`the job has no output path for ${stage.key}`, 'set output.' + stage.key);
+      await mkdir(dirname(path), { recursive: true });
       stage.writer = await TiledTiffWriter.create(path, {
         width: info.width,
         height: info.height,

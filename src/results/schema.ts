@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+/**
+ * `hil.result/1`: one record per `hil run` (all its repeats), and one per literature row. The same
+ * definition validates what is written and what is read back, so reports never see a shape they don't know.
+ */
+export const RESULT_SCHEMA = 'hil.result/1';
+
+const StageTimesSchema = z.record(z.string(), z.number());
+
+export const SampleSchema = z.object({
+  totalMs: z.number(),
+  stages: StageTimesSchema,
+  modelLoadMs: z.number(),
+  firstInferenceMs: z.number(),
+  peakRssBytes: z.number().int().nullable(),
+  cgroupPeakBytes: z.number().int().nullable().optional(),
+});
+export type Sample = z.infer<typeof SampleSchema>;
+
+const ModelRefSchema = z.object({
+  id: z.string(),
+  sha256: z.string().nullable(),
+  weights: z.enum(['real', 'synthetic']),
+  format: z.string(),
+  precision: z.string(),
+  device: z.string(),
+  backend: z.string(),
+});
+
+export const EnvironmentSchema = z.object({
+  cpuModel: z.string(),
+  cores: z.number().int(),
+  memTotalBytes: z.number(),
+  os: z.string(),
+  kernel: z.string().optional(),
+  arch: z.string().optional(),
+  node: z.string(),
+  onnxruntime: z.string().nullable(),
+  hil: z.string(),
+  gitSha: z.string().nullable(),
+});
+export type Environment = z.infer<typeof EnvironmentSchema>;
+
+export const ResultRecordSchema = z.object({
+  schema: z.literal(RESULT_SCHEMA),
+  id: z.string(),
+  createdAt: z.string(),
+  /** measured: by hil on real hardware; literature: a published figure, never to be mixed with measurements. */
+  source: z.enum(['measured', 'literature']),
+  /** ok: every repeat completed; partial: some did; error/oom: none did (oom prints as "Memory crash"). */
+  status: z.enum(['ok', 'partial', 'error', 'oom']),
+  error: z.object({ kind: z.string(), message: z.string() }).optional(),
+  citation: z.string().optional(),
+  target: z.object({
+    name: z.string(),
+    computer: z.string(),
+    transport: z.string(),
+    cpus: z.number().nullable(),
+    memoryBytes: z.number().nullable(),
+    limits: z
+      .object({
+        memoryBytes: z.number().optional(),
+        cpus: z.number().optional(),
+        cpuset: z.string().optional(),
+        note: z.string().optional(),
+      })
+      .optional(),
+  }),
+  scenario: z.object({
+    name: z.enum(['sc', 'ac', 'both']),
+    res: z.number(),
+    /** Device per stage, e.g. { sc: 'MYRIAD', ac: 'CPU' }. */
+    devices: z.record(z.string(), z.string()),
+    /** Set on rows built from separate per-stage runs (Table 1's MYRIAD/CPU). */
+    composite: z.boolean().optional(),
+  }),
+  input: z
+    .object({
+      path: z.string(),
+      width: z.number().int(),
+      height: z.number().int(),
+      bands: z.array(z.string()),
+      sha256: z.string().nullable(),
+      synthetic: z.boolean(),
+    })
+    .optional(),
+  models: z.object({ sc: ModelRefSchema.optional(), ac: ModelRefSchema.optional() }),
+  /** Medians over the completed repeats; seconds-level literature figures carry totalMs only. */
+  timings: z.object({
+    totalMs: z.number().nullable(),
+    stages: StageTimesSchema,
+    modelLoadMs: z.number().nullable(),
+    firstInferenceMs: z.number().nullable(),
+  }),
+  memory: z.object({ peakRssBytes: z.number().nullable(), cgroupPeakBytes: z.number().nullable() }),
+  repeats: z.object({ requested: z.number().int(), completed: z.number().int() }),
+  samples: z.array(SampleSchema),
+  outputs: z.record(z.string(), z.string()).default({}),
+  grid: z.object({ tile: z.number(), margin: z.number(), patch: z.number(), batch: z.number(), blocks: z.number() }).optional(),
+  environment: EnvironmentSchema.optional(),
+  accuracy: z.record(z.string(), z.unknown()).optional(),
+});
+export type ResultRecord = z.infer<typeof ResultRecordSchema>;

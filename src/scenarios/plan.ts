@@ -1,0 +1,161 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/config.js';
+import { findTarget } from '../config/config.js';
+import { inputError, modelError, targetError, usageError } from '../errors.js';
+import type { ModelManifest } from '../models/manifest.js';
+import { listModels, resolveModel, type ModelEntry } from '../models/registry.js';
+import { RESOLUTIONS, type Resolution } from '../raster/bands.js';
+import type { ScenarioName } from '../runner/job.js';
+import type { TargetProfile } from '../targets/profile.js';
+
+/** Everything `hil run` decided before running anything; --dry-run prints it. */
+export interface RunPlan {
+  target: TargetProfile;
+  scenario: ScenarioName;
+  res: Resolution;
+  input: { path: string; synthetic: boolean; bands?: string[] };
+  models: { sc?: ModelEntry; ac?: ModelEntry };
+  devices: { sc?: string; ac?: string };
+  repeat: number;
+  outDir: string;
+  outputsDir: string;
+  engine: { patchSize?: number; overlap?: number; batch: number; threads: number };
+  /** Why a default was chosen, for the user. */
+  notes: string[];
+}
+
+export interface PlanOptions {
+  target: string;
+  res: string | number;
+  scenario: string;
+  input?: string;
+  bands?: string;
+  acModel?: string;
+  scModel?: string;
+  device?: string;
+  repeat: string | number;
+  out?: string;
+  outputs?: string;
+  patch?: string | number;
+  overlap?: string | number;
+  batch?: string | number;
+  threads?: string | number;
+}
+
+/** The default AC model: the real DTACSNet corrector when its weights are present, else the no-correction baseline. */
+const DEFAULT_AC = 'CNN_corrector';
+const FALLBACK_AC = 'no-correction';
+
+export function planRun(config: Config, opts: PlanOptions): RunPlan {
+  const notes: string[] = [];
+  const target = findTarget(config, opts.target);
+  if (target.transport.kind !== 'local') {
+    throw targetError(
+      `target ${target.name} is not available yet: transport ${target.transport.kind} is not implemented in this version`,
+      'use --target local or --target flatsat-emu',
+    );
+  }
+  const res = Number(opts.res);
+  if (!RESOLUTIONS.includes(res as Resolution)) throw usageError(`--res ${opts.res} is not a Sentinel-2 resolution`, 'use 10, 20 or 60');
+  const scenario = opts.scenario as ScenarioName;
+  if (!['sc', 'ac', 'both'].includes(scenario)) throw usageError(`--scenario ${opts.scenario} is unknown`, 'use sc, ac or both');
+
+  const models: RunPlan['models'] = {};
+  if (scenario !== 'sc') models.ac = pickAcModel(config, opts.acModel, notes);
+  if (scenario !== 'ac') models.sc = pickScModel(config, opts.scModel);
+
+  const devices = parseDevices(opts.device, target, Object.keys(models) as ('sc' | 'ac')[]);
+  const input = opts.input ? { path: path.resolve(opts.input), synthetic: false } : undefined;
+  if (input && !existsSync(input.path)) {
+    throw inputError(`input ${opts.input} does not exist`, 'give an existing GeoTIFF with --input, or omit --input to use a synthetic tile');
+  }
+  const outDir = path.resolve(opts.out ?? config.resultsDir);
+  return {
+    target,
+    scenario,
+    res: res as Resolution,
+    input: input ?? { path: '', synthetic: true },
+    models,
+    devices,
+    repeat: positiveInt(opts.repeat, '--repeat'),
+    outDir,
+    outputsDir: path.resolve(opts.outputs ?? path.join(outDir, 'outputs')),
+    engine: {
+      patchSize: opts.patch === undefined ? undefined : positiveInt(opts.patch, '--patch'),
+      overlap: opts.overlap === undefined ? undefined : nonNegativeInt(opts.overlap, '--overlap'),
+      batch: positiveInt(opts.batch ?? 1, '--batch'),
+      threads: nonNegativeInt(opts.threads ?? 0, '--threads'),
+    },
+    notes,
+  };
+}
+
+function pickAcModel(config: Config, ref: string | undefined, notes: string[]): ModelEntry {
+  if (ref) return checkTask(resolveModel(ref, config.modelsDir), 'ac');
+  const preferred = resolveModel(DEFAULT_AC, config.modelsDir);
+  if (preferred.filePath && existsSync(preferred.filePath)) {
+    notes.push(`AC model: ${DEFAULT_AC} (real DTACSNet weights from ${config.modelsDir})`);
+    return preferred;
+  }
+  notes.push(`AC model: ${FALLBACK_AC} (the DTACSNet weights are not in a models directory; pass --models-dir to use them)`);
+  return resolveModel(FALLBACK_AC, config.modelsDir);
+}
+
+function pickScModel(config: Config, ref: string | undefined): ModelEntry {
+  if (ref) return checkTask(resolveModel(ref, config.modelsDir), 'sc');
+  const sc = listModels(config.modelsDir).filter((e) => e.manifest.task === 'sc');
+  if (sc.length === 0) {
+    throw modelError(
+      'scenarios sc and both need a scene-classification model, and none is built',
+      'build one with `hil models build unet-mobilenetv2`, or pass --sc-model ID|FILE',
+    );
+  }
+  return sc[0];
+}
+
+function checkTask(entry: ModelEntry, task: ModelManifest['task']): ModelEntry {
+  if (entry.manifest.task !== task) {
+    throw modelError(`model ${entry.manifest.id} is an ${entry.manifest.task} model, not ${task}`, `pass an ${task} model (hil models list)`);
+  }
+  return entry;
+}
+
+/** `--device CPU` for every stage, or `--device sc=MYRIAD,ac=CPU` per stage; checked against the target's devices. */
+export function parseDevices(spec: string | undefined, target: TargetProfile, stages: ('sc' | 'ac')[]): { sc?: string; ac?: string } {
+  const devices: { sc?: string; ac?: string } = {};
+  const parts = (spec ?? 'CPU').split(',').map((p) => p.trim()).filter(Boolean);
+  for (const stage of stages) devices[stage] = 'CPU';
+  for (const part of parts) {
+    const [k, v] = part.includes('=') ? part.split('=') : [undefined, part];
+    const device = v.toUpperCase();
+    if (k !== undefined && k !== 'sc' && k !== 'ac') throw usageError(`--device ${spec}: unknown stage ${k}`, 'use e.g. --device sc=MYRIAD,ac=CPU');
+    for (const stage of stages) if (k === undefined || k === stage) devices[stage] = device;
+  }
+  for (const stage of stages) {
+    const device = devices[stage]!;
+    const served = target.devices.find((d) => d.name === device);
+    if (!served) {
+      throw targetError(`target ${target.name} has no device ${device}`, `its devices are ${target.devices.map((d) => d.name).join(', ')}`);
+    }
+    if (served.backend !== 'onnxruntime') {
+      throw targetError(
+        `device ${device} on ${target.name} is served by the ${served.backend} backend, which this version cannot run yet`,
+        'use --device CPU',
+      );
+    }
+  }
+  return devices;
+}
+
+function positiveInt(v: string | number, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw usageError(`${flag} ${v} is not a positive integer`, `e.g. ${flag} 3`);
+  return n;
+}
+
+function nonNegativeInt(v: string | number, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw usageError(`${flag} ${v} is not a non-negative integer`, `e.g. ${flag} 0`);
+  return n;
+}

@@ -1,0 +1,23 @@
+import type { RunnerEvent } from '../runner/events.js';
+
+/** What a transport reports about one runner process, beyond the runner's own events. */
+export interface RunnerExit {
+  exitCode: number | null;
+  signal: string | null;
+  /** The kernel killed the runner for memory (cgroup OOM counter), which the runner itself cannot report. */
+  oomKilled: boolean;
+  /** The cgroup's peak memory, where the run was in one. */
+  cgroupPeakBytes: number | null;
+  /** The last lines the runner wrote on stderr, for error messages. */
+  stderrTail: string;
+  /** Limits that were in force, as the record should state them. */
+  limits?: { memoryBytes?: number; cpus?: number; cpuset?: string; note?: string };
+}
+
+/** A connection to a target, able to run the runner on a job. */
+export interface TargetSession {
+  /** Where the job's files live on the target (input, models, outputs are mapped by prepare()). */
+  readonly kind: 'local' | 'ssh';
+  runRunner(jobPath: string, onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<RunnerExit>;
+  close(): Promise<void>;
+}

@@ -131,6 +131,9 @@ export function unpickle(bytes: Uint8Array, source: string): unknown {
     const g = new PyGlobal(module, name);
     // Storage types pass here so that an unsupported dtype is reported as such when a tensor uses it.
     const known = CALLABLES[g.qualified] !== undefined || (module === 'torch' && name.endsWith('Storage'));
+    if (!known && module.startsWith('__torch__')) {
+      throw modelError(`${source} is a TorchScript archive, not a state dict`, 'in Python: torch.save(torch.jit.load(path).state_dict(), "weights.pt")');
+    }
     if (!known) throw modelError(`${source}: the pickle uses ${g.qualified}, which a state dict never needs`, PT_FIX);
     return g;
   };

@@ -75,6 +75,7 @@ describe('pickle reader', () => {
     );
     expectModelError(() => unpickle(Uint8Array.from([0x80, 2, ...global('os', 'system'), 0x2e]), 'evil.pt'), /uses os\.system/);
     expectModelError(() => unpickle(Uint8Array.from([0x80, 2, 0x56, 0x2e]), 'x.pt'), /opcode 0x56 \("V"\)/);
+    expectModelError(() => unpickle(Uint8Array.from([0x80, 2, ...global('__torch__.model', 'Net'), 0x2e]), 'jit.pt'), /jit\.pt is a TorchScript archive/);
     expectModelError(
       () => stateDictFromArchive(archive(tensorPickle('t', 'FloatStorage', '0', 6, 2, [6], [1]), { 0: storage }), 'x.pt'),
       /reads past the end of its storage/,

@@ -125,9 +125,9 @@ interface Layout {
   samplesPerPixel: number;
   blocksAcross: number;
   blocksDown: number;
-  /** Decodes everything (geotiff.js); used for compressions node:zlib cannot do. */
+  /** Decompresses (geotiff.js) what node:zlib cannot; the predictor is left to predictorDecoder. */
   decoder: BaseDecoder;
-  /** Undoes only the predictor, after node:zlib has inflated a block. */
+  /** Undoes only the predictor. */
   predictorDecoder: BaseDecoder;
 }
 
@@ -169,7 +169,7 @@ async function readLayout(path: string, image: GeoTIFFImage, fileSize: number): 
   let predictorDecoder: BaseDecoder;
   try {
     const params = { tileWidth, tileHeight, predictor, bitsPerSample: bits, planarConfiguration: image.planarConfiguration, samplesPerPixel: bands };
-    decoder = await getDecoder(compression, params);
+    decoder = await getDecoder(compression, { ...params, predictor: 1 });
     predictorDecoder = await getDecoder(1, params);
   } catch (err) {
     throw inputError(
@@ -354,19 +354,20 @@ class GeoTiffReader implements RasterReader {
     if (bytesRead !== raw.length) throw corrupt(path, `block ${index} is cut short`);
     let bytes: Uint8Array;
     try {
-      if (compression === 1 || compression === 8 || compression === 32946) {
-        bytes = compression === 1 ? raw : await inflateAsync(raw);
-        if (predictor !== 1) bytes = new Uint8Array(await this.layout.predictorDecoder.decode(toArrayBuffer(bytes)));
-      } else {
-        bytes = new Uint8Array(await this.layout.decoder.decode(toArrayBuffer(raw)));
-      }
+      if (compression === 1) bytes = raw;
+      else if (compression === 8 || compression === 32946) bytes = await inflateAsync(raw);
+      else bytes = new Uint8Array(await this.layout.decoder.decode(toArrayBuffer(raw)));
     } catch (err) {
       throw corrupt(path, `block ${index} does not decode (${err instanceof Error ? err.message : String(err)})`);
     }
     if (bytes.byteLength < expected) throw corrupt(path, `block ${index} decodes to ${bytes.byteLength} of ${expected} bytes`);
-    const aligned = bytes.byteOffset % bytesPerSample === 0 ? bytes : new Uint8Array(bytes);
-    if (!littleEndian && bytesPerSample > 1) swapBytes(aligned.subarray(0, expected), bytesPerSample);
-    return new ARRAYS[dtype](aligned.buffer, aligned.byteOffset, expected / bytesPerSample);
+    // Own, aligned memory: the predictor works in place and typed views need sample alignment.
+    bytes = bytes === raw || bytes.byteOffset % bytesPerSample !== 0 ? new Uint8Array(bytes) : bytes;
+    // Horizontal differencing adds samples, so they must be in host order first; the floating-point
+    // predictor reassembles bytes from their planes and yields host order itself (as libtiff's fpAcc).
+    if (!littleEndian && bytesPerSample > 1 && predictor !== 3) swapBytes(bytes.subarray(0, expected), bytesPerSample);
+    if (predictor !== 1) bytes = new Uint8Array(await this.layout.predictorDecoder.decode(toArrayBuffer(bytes)));
+    return new ARRAYS[dtype](bytes.buffer, bytes.byteOffset, expected / bytesPerSample);
   }
 }
 

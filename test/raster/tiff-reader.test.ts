@@ -44,9 +44,15 @@ describe.skipIf(!ready)('openRaster on real files vs GDAL', () => {
     ['ukis float32 predictor 3 across tiles', () => ukis, 200, 250, 100, 30, [5, 1]],
     ['cloudsen12 float32 strips', () => cloudsen, 500, 400, 9, 109, undefined],
     ['big-endian copy', () => path.join(dir, 'be.tif'), 250, 240, 20, 33, [2]],
+    ['big-endian uint16 predictor 2', () => path.join(dir, 'be-p2.tif'), 2, 3, 20, 30, [11, 4]],
+    ['LZW uint16 predictor 2', () => path.join(dir, 'lzw.tif'), 0, 0, 24, 42, undefined],
   ];
   beforeAll(async () => {
-    await execa('gdal_translate', ['-q', '-co', 'ENDIANNESS=BIG', '-co', 'TILED=YES', '-co', 'BLOCKXSIZE=128', '-co', 'BLOCKYSIZE=128', ukis, path.join(dir, 'be.tif')]);
+    const tiled = ['-co', 'TILED=YES', '-co', 'BLOCKXSIZE=128', '-co', 'BLOCKYSIZE=128'];
+    const big = ['-co', 'ENDIANNESS=BIG', '-co', 'COMPRESS=DEFLATE'];
+    await execa('gdal_translate', ['-q', ...big, ...tiled, ukis, path.join(dir, 'be.tif')]);
+    await execa('gdal_translate', ['-q', ...big, '-co', 'PREDICTOR=2', sen2r, path.join(dir, 'be-p2.tif')]);
+    await execa('gdal_translate', ['-q', '-co', 'COMPRESS=LZW', '-co', 'PREDICTOR=2', '-co', 'INTERLEAVE=BAND', sen2r, path.join(dir, 'lzw.tif')]);
   });
 
   it.each(windows)('%s', async (_name, file, x, y, w, h, bands) => {

@@ -24,8 +24,11 @@ export const JobSchema = z.object({
     path: z.string(),
     /** Band names in file order, where the file does not carry band descriptions. */
     bands: z.array(z.string()).optional(),
-    /** DN per unit reflectance of the input (10000 for L1C); reflectance = (DN + offset) / scale. */
-    scale: z.number().positive().default(10000),
+    /**
+     * reflectance = (DN + offset) × scale, the order of the Sentinel-2 metadata and of the dataset
+     * manifests (src/metrics/scaling.ts): L1C before baseline 04.00 is { scale: 1e-4, offset: 0 }.
+     */
+    scale: z.number().positive().default(1e-4),
     offset: z.number().default(0),
     nodata: z.number().optional(),
   }),

@@ -4,7 +4,7 @@ export type RawSamples = Uint8Array | Uint16Array | Int16Array | Uint32Array | I
 
 /**
  * Fills one batch slot of a model input (C × side × side, NCHW) from raw window samples (band-sequential),
- * converting DN to reflectance. `rowFrom`/`colFrom` pick a sub-square of the padded block (the core for a
+ * converting DN to reflectance ((DN + offset) × scale). `rowFrom`/`colFrom` pick a sub-square of the padded block (the core for a
  * per-pixel model that needs no margin).
  */
 export function fillModelInput(
@@ -19,14 +19,13 @@ export function fillModelInput(
   offset: number,
 ): void {
   const plane = src.width * src.height;
-  const inv = 1 / scale;
   let o = slot * bandIdx.length * side * side;
   for (const b of bandIdx) {
     const base = b * plane;
     for (let r = 0; r < side; r++) {
       const rowBase = base + src.rows[from + r] * src.width;
       for (let c = 0; c < side; c++) {
-        dst[o++] = (raw[rowBase + src.cols[from + c]] + offset) * inv;
+        dst[o++] = (raw[rowBase + src.cols[from + c]] + offset) * scale;
       }
     }
   }

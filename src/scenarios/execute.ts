@@ -25,7 +25,7 @@ export interface ResolvedInput {
 }
 
 /** One attempt's outcome: a summary, or why there is none. */
-type Attempt = { ok: true; summary: RunnerSummary; exit: RunnerExit } | { ok: false; status: 'error' | 'oom'; kind: string; message: string; exit?: RunnerExit };
+export type Attempt = { ok: true; summary: RunnerSummary; exit: RunnerExit } | { ok: false; status: 'error' | 'oom'; kind: string; message: string; exit?: RunnerExit };
 
 /**
  * Runs the plan's repeats on a target and returns the result record. Never throws for a failure of the
@@ -38,32 +38,36 @@ export async function executePlan(
   environment: Environment,
   hooks: ExecuteHooks = {},
 ): Promise<ResultRecord> {
-  const jobDir = await mkdtemp(path.join(os.tmpdir(), 'hil-job-'));
   const runId = recordId(plan);
   const outputs: Record<string, string> = {};
   for (const stage of ['sc', 'ac'] as const) {
     if (plan.models[stage]) outputs[stage] = path.join(plan.outputsDir, runId, `${stage}.tif`);
   }
   const job = buildJob(plan, input, outputs);
-  const jobPath = path.join(jobDir, 'job.json');
-  await writeFileAtomic(jobPath, JSON.stringify(job, null, 2));
-
   const attempts: Attempt[] = [];
-  try {
-    for (let r = 0; r < plan.repeat; r++) {
-      if (hooks.signal?.aborted) break;
-      const attempt = await runOnce(session, jobPath, (ev) => hooks.onEvent?.(ev, r), hooks.signal);
-      // A user error found by the runner on the first attempt is bad input, not a measurement.
-      if (!attempt.ok && r === 0 && attempt.status === 'error' && (attempt.kind === 'input' || attempt.kind === 'model' || attempt.kind === 'output')) {
-        throw new HilError(attempt.kind as ErrorKind, attempt.message);
-      }
-      attempts.push(attempt);
-      if (!attempt.ok) break;
+  for (let r = 0; r < plan.repeat; r++) {
+    if (hooks.signal?.aborted) break;
+    const attempt = await runAttempt(session, job, (ev) => hooks.onEvent?.(ev, r), hooks.signal);
+    // A user error found by the runner on the first attempt is bad input, not a measurement.
+    if (!attempt.ok && r === 0 && attempt.status === 'error' && (attempt.kind === 'input' || attempt.kind === 'model' || attempt.kind === 'output')) {
+      throw new HilError(attempt.kind as ErrorKind, attempt.message);
     }
+    attempts.push(attempt);
+    if (!attempt.ok) break;
+  }
+  return buildRecord(plan, input, environment, attempts, runId, hooks.signal?.aborted ?? false);
+}
+
+/** Runs one job on a target once: writes the job file, runs the runner, and classifies the outcome. */
+export async function runAttempt(session: TargetSession, job: Job, onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<Attempt> {
+  const jobDir = await mkdtemp(path.join(os.tmpdir(), 'hil-job-'));
+  try {
+    const jobPath = path.join(jobDir, 'job.json');
+    await writeFileAtomic(jobPath, JSON.stringify(job, null, 2));
+    return await runOnce(session, jobPath, onEvent, signal);
   } finally {
     await rm(jobDir, { recursive: true, force: true });
   }
-  return buildRecord(plan, input, environment, attempts, runId, hooks.signal?.aborted ?? false);
 }
 
 async function runOnce(session: TargetSession, jobPath: string, onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<Attempt> {

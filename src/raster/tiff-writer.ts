@@ -51,7 +51,8 @@ if (endianness() !== 'LE') throw new Error('TiledTiffWriter needs a little-endia
  */
 export class TiledTiffWriter {
   private readonly tileSize: number;
-  private readonly bigtiff: boolean;
+  /** Whether the file is BigTIFF (64-bit offsets) rather than classic TIFF. */
+  readonly bigtiff: boolean;
   private readonly offsets: number[];
   private readonly byteCounts: number[];
   private readonly written: boolean[];

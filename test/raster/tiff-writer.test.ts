@@ -147,6 +147,14 @@ describe('TiledTiffWriter failure paths', () => {
     expect(a.equals(b)).toBe(true);
   });
 
+  it("picks BigTIFF on 'auto' only when the image could pass 4 GiB uncompressed", async () => {
+    const big = await TiledTiffWriter.create(path.join(dir, 'big.tif'), { width: 40000, height: 40000, bands: 2, dtype: 'uint16' });
+    const small = await TiledTiffWriter.create(path.join(dir, 'small.tif'), { width: 10980, height: 10980, bands: 13, dtype: 'uint16' });
+    expect([big.bigtiff, small.bigtiff]).toEqual([true, false]);
+    await Promise.all([big.abort(), small.abort()]);
+    expect(await fs.readdir(dir)).toEqual([]);
+  });
+
   it('rejects options TIFF cannot hold', async () => {
     await expect(TiledTiffWriter.create(path.join(dir, 'x.tif'), { ...o, tileSize: 100 })).rejects.toThrow(/multiple of 16/);
     await expect(TiledTiffWriter.create(path.join(dir, 'x.tif'), { ...o, dtype: 'float32', predictor: 2 })).rejects.toThrow(/integer/);

@@ -127,7 +127,7 @@ interface Layout {
   blocksDown: number;
   /** Decompresses (geotiff.js) what node:zlib cannot; the predictor is left to predictorDecoder. */
   decoder: BaseDecoder;
-  /** Undoes only the predictor. */
+  /** Undoes the floating-point predictor (3); horizontal differencing (2) is done here, in place. */
   predictorDecoder: BaseDecoder;
 }
 
@@ -366,13 +366,33 @@ class GeoTiffReader implements RasterReader {
     // Horizontal differencing adds samples, so they must be in host order first; the floating-point
     // predictor reassembles bytes from their planes and yields host order itself (as libtiff's fpAcc).
     if (!littleEndian && bytesPerSample > 1 && predictor !== 3) swapBytes(bytes.subarray(0, expected), bytesPerSample);
-    if (predictor !== 1) bytes = new Uint8Array(await this.layout.predictorDecoder.decode(toArrayBuffer(bytes)));
+    if (predictor === 2) {
+      const stride = this.info.planar === 'band' ? 1 : this.layout.samplesPerPixel;
+      undoDifferencing(bytes.subarray(0, expected), bytesPerSample, this.info.tileWidth * stride, stride);
+    } else if (predictor !== 1) {
+      bytes = new Uint8Array(await this.layout.predictorDecoder.decode(toArrayBuffer(bytes)));
+    }
     return new ARRAYS[dtype](bytes.buffer, bytes.byteOffset, expected / bytesPerSample);
   }
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** Undoes TIFF horizontal differencing (predictor 2) in place; integer overflow wraps as the encoder's did. */
+function undoDifferencing(bytes: Uint8Array, bytesPerSample: number, rowSamples: number, stride: number): void {
+  const len = bytes.byteLength / bytesPerSample;
+  const v =
+    bytesPerSample === 1
+      ? bytes
+      : bytesPerSample === 2
+        ? new Uint16Array(bytes.buffer, bytes.byteOffset, len)
+        : new Uint32Array(bytes.buffer, bytes.byteOffset, len);
+  for (let row = 0; row < len; row += rowSamples) {
+    const end = Math.min(row + rowSamples, len);
+    for (let i = row + stride; i < end; i++) v[i] += v[i - stride];
+  }
 }
 
 function swapBytes(bytes: Uint8Array, size: number): void {

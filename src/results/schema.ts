@@ -52,6 +52,8 @@ export const ResultRecordSchema = z.object({
   status: z.enum(['ok', 'partial', 'error', 'oom']),
   error: z.object({ kind: z.string(), message: z.string() }).optional(),
   citation: z.string().optional(),
+  /** Literature only: how the source table printed the figure (Table 1 bolds by its own rule, so it is copied). */
+  published: z.object({ bold: z.boolean().optional() }).optional(),
   target: z.object({
     name: z.string(),
     computer: z.string(),

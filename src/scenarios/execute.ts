@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { HilError, outputError, type ErrorKind } from '../errors.js';
@@ -53,9 +53,22 @@ export async function executePlan(
       throw new HilError(attempt.kind as ErrorKind, attempt.message);
     }
     attempts.push(attempt);
-    if (!attempt.ok) break;
+    if (!attempt.ok) {
+      // A runner killed by the kernel cannot remove its temporaries; a local run's are removed here.
+      if (session.kind === 'local') await removePartials(Object.values(outputs));
+      break;
+    }
   }
   return buildRecord(plan, input, environment, attempts, runId, hooks.signal?.aborted ?? false);
+}
+
+async function removePartials(finals: string[]): Promise<void> {
+  for (const final of finals) {
+    const dir = path.dirname(final);
+    const prefix = `.${path.basename(final)}.partial-`;
+    const names = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(names.filter((n) => n.startsWith(prefix)).map((n) => rm(path.join(dir, n), { force: true })));
+  }
 }
 
 /** Runs one job on a target once: writes the job file, runs the runner, and classifies the outcome. */

@@ -50,12 +50,6 @@ const FALLBACK_AC = 'no-correction';
 export function planRun(config: Config, opts: PlanOptions): RunPlan {
   const notes: string[] = [];
   const target = findTarget(config, opts.target);
-  if (target.transport.kind !== 'local') {
-    throw targetError(
-      `target ${target.name} is not available yet: transport ${target.transport.kind} is not implemented in this version`,
-      'use --target local or --target flatsat-emu',
-    );
-  }
   const res = Number(opts.res);
   if (!RESOLUTIONS.includes(res as Resolution)) throw usageError(`--res ${opts.res} is not a Sentinel-2 resolution`, 'use 10, 20 or 60');
   const scenario = opts.scenario as ScenarioName;
@@ -63,7 +57,7 @@ export function planRun(config: Config, opts: PlanOptions): RunPlan {
 
   const models: RunPlan['models'] = {};
   if (scenario !== 'sc') models.ac = pickAcModel(config, opts.acModel, notes);
-  if (scenario !== 'ac') models.sc = pickScModel(config, opts.scModel);
+  if (scenario !== 'ac') models.sc = pickScModel(config, opts.scModel, notes);
 
   const devices = parseDevices(opts.device, target, Object.keys(models) as ('sc' | 'ac')[]);
   const input = opts.input ? { path: path.resolve(opts.input), synthetic: false } : undefined;
@@ -102,15 +96,19 @@ function pickAcModel(config: Config, ref: string | undefined, notes: string[]): 
   return resolveModel(FALLBACK_AC, config.modelsDir);
 }
 
-function pickScModel(config: Config, ref: string | undefined): ModelEntry {
+function pickScModel(config: Config, ref: string | undefined, notes: string[]): ModelEntry {
   if (ref) return checkTask(resolveModel(ref, config.modelsDir), 'sc');
-  const sc = listModels(config.modelsDir).filter((e) => e.manifest.task === 'sc');
+  // Real weights first; a synthetic build only measures time.
+  const sc = listModels(config.modelsDir)
+    .filter((e) => e.manifest.task === 'sc')
+    .sort((a, b) => Number(a.manifest.weights === 'synthetic') - Number(b.manifest.weights === 'synthetic'));
   if (sc.length === 0) {
     throw modelError(
       'scenarios sc and both need a scene-classification model, and none is built',
-      'build one with `hil models build unet-mobilenetv2`, or pass --sc-model ID|FILE',
+      'build the DTACSNet network with `hil models build unet-mobilenetv2` (synthetic weights, timing only; --weights FILE.pt for real ones), or pass --sc-model ID|FILE',
     );
   }
+  notes.push(`SC model: ${sc[0].manifest.id} (${sc[0].manifest.weights} weights${sc[0].manifest.weights === 'synthetic' ? ': timing only, no accuracy' : ''})`);
   return sc[0];
 }
 

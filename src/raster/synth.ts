@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { inputError } from '../errors.js';
 import { ensureWritableDir } from '../util/atomic.js';
-import { BAND_SETS, canonicalBand, TILE_SIZE_PX, type Resolution } from './bands.js';
+import { BAND_SETS, canonicalBand, RESOLUTIONS, TILE_SIZE_PX, type Resolution } from './bands.js';
 import { utmGeo } from './geo.js';
 import { addNoise, hash01, smoothstep, type Grid, type Octave } from './noise.js';
 import { TiledTiffWriter } from './tiff-writer.js';
@@ -87,6 +87,9 @@ function sceneOf(seed: number): Scene {
 
 /** Writes a synthetic L1C GeoTIFF, one row of 256-px tiles at a time, atomically. */
 export async function writeSyntheticTile(opts: SynthOptions): Promise<SynthResult> {
+  if (!RESOLUTIONS.includes(opts.res)) {
+    throw inputError(`${String(opts.res)} m is not a Sentinel-2 resolution`, `use one of ${RESOLUTIONS.join(', ')} m`);
+  }
   const size = opts.size ?? TILE_SIZE_PX[opts.res];
   if (!Number.isInteger(size) || size <= 0) {
     throw inputError(`synthetic tile size must be a positive integer, got ${size}`, `pass --size 1..${TILE_SIZE_PX[opts.res]}`);

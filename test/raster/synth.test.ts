@@ -138,6 +138,7 @@ describe('writeSyntheticTile', () => {
       );
     expect(await oneLine(writeSyntheticTile({ out: path.join(dir, 'x.tif'), res: 60, size: 10, bands: ['B13'] }))).toMatch(/unknown Sentinel-2 band B13 — use band names/);
     expect(await oneLine(writeSyntheticTile({ out: path.join(dir, 'x.tif'), res: 60, size: 0 }))).toMatch(/positive integer, got 0 — pass --size/);
+    expect(await oneLine(writeSyntheticTile({ out: path.join(dir, 'x.tif'), res: 30 as never }))).toMatch(/30 m is not a Sentinel-2 resolution — use one of 10, 20, 60/);
     const notAFolder = path.join(dir, 'plain-file');
     await fs.writeFile(notAFolder, '');
     expect(await oneLine(writeSyntheticTile({ out: path.join(notAFolder, 'x.tif'), res: 60, size: 10 }))).toMatch(/not writable .* — choose a writable folder/);

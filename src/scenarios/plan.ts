@@ -96,20 +96,25 @@ function pickAcModel(config: Config, ref: string | undefined, notes: string[]): 
   return resolveModel(FALLBACK_AC, config.modelsDir);
 }
 
+/**
+ * The default SC model is the DTACSNet network: a real-weight build when one was imported
+ * (`hil models build unet-mobilenetv2 --weights X.pt --id dtacsnet`), else the synthetic-weight build,
+ * which measures time only. Other SC models (baselines, CloudSEN12 variants) are used only when asked for.
+ */
+const DEFAULT_SC = ['dtacsnet', 'dtacsnet-synthetic'];
+
 function pickScModel(config: Config, ref: string | undefined, notes: string[]): ModelEntry {
   if (ref) return checkTask(resolveModel(ref, config.modelsDir), 'sc');
-  // Real weights first; a synthetic build only measures time.
-  const sc = listModels(config.modelsDir)
-    .filter((e) => e.manifest.task === 'sc')
-    .sort((a, b) => Number(a.manifest.weights === 'synthetic') - Number(b.manifest.weights === 'synthetic'));
-  if (sc.length === 0) {
+  const known = listModels(config.modelsDir);
+  const found = DEFAULT_SC.map((id) => known.find((e) => e.manifest.id === id)).find((e) => e !== undefined);
+  if (!found) {
     throw modelError(
-      'scenarios sc and both need a scene-classification model, and none is built',
-      'build the DTACSNet network with `hil models build unet-mobilenetv2` (synthetic weights, timing only; --weights FILE.pt for real ones), or pass --sc-model ID|FILE',
+      'scenarios sc and both need a scene-classification model, and the DTACSNet network is not built',
+      'build it with `hil models build unet-mobilenetv2` (synthetic weights, timing only; add --weights FILE.pt --id dtacsnet for real ones), or pass --sc-model ID|FILE',
     );
   }
-  notes.push(`SC model: ${sc[0].manifest.id} (${sc[0].manifest.weights} weights${sc[0].manifest.weights === 'synthetic' ? ': timing only, no accuracy' : ''})`);
-  return sc[0];
+  notes.push(`SC model: ${found.manifest.id} (${found.manifest.weights} weights${found.manifest.weights === 'synthetic' ? ': timing only, no accuracy' : ''})`);
+  return checkTask(found, 'sc');
 }
 
 function checkTask(entry: ModelEntry, task: ModelManifest['task']): ModelEntry {

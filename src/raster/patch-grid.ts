@@ -60,8 +60,7 @@ export function* blocks(grid: PatchGrid): Generator<Block> {
 export function reflectIndex(i: number, n: number): number {
   if (n === 1) return 0;
   const period = 2 * (n - 1);
-  let k = i % period;
-  if (k < 0) k += period;
+  const k = ((i % period) + period) % period;
   return k < n ? k : period - k;
 }
 

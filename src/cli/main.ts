@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, HilError } from '../errors.js';
 import { registerData } from './data.js';
+import { registerEval } from './eval.js';
 import { registerModels } from './models.js';
 import { addGlobalOptions } from './options.js';
 import { registerReport } from './report.js';
@@ -22,6 +23,7 @@ registerReport(program);
 registerTargets(program);
 registerModels(program);
 registerData(program);
+registerEval(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -47,7 +47,7 @@ export const ModelManifestSchema = z
   })
   .superRefine((m, ctx) => {
     if (m.format !== 'builtin' && (!m.file || !m.sha256)) {
-      ctx.addIssue({ code: 'custom', message: `a ${m.format} model needs "file" and "sha256"` });
+      ctx.addIssue({ code: 'custom', message: `an ${m.format} model needs "file" and "sha256"` });
     }
     if (m.task === 'ac' && !m.outputBands) ctx.addIssue({ code: 'custom', message: 'an ac model needs "outputBands"' });
     if (m.task === 'sc' && !m.classes) ctx.addIssue({ code: 'custom', message: 'an sc model needs "classes"' });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ExitCode, HilError } from '../errors.js';
+import { hilVersion } from '../results/environment.js';
 import { registerData } from './data.js';
 import { registerEval } from './eval.js';
 import { registerModels } from './models.js';
@@ -13,7 +14,7 @@ const program = new Command();
 program
   .name('hil')
   .description('Hardware-in-the-loop benchmarking and emulation harness for onboard Earth-observation models')
-  .version(process.env.npm_package_version ?? '0.1.0')
+  .version(hilVersion())
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(str) });
 

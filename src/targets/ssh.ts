@@ -447,3 +447,8 @@ function wrapClient(client: ssh2.Client, r: Resolved): SshConnection {
       }),
   };
 }
+
+/** Quotes one word for a POSIX shell on the target. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -3,6 +3,7 @@ import { TILE_SIZE_PX } from '../raster/bands.js';
 import { deviceLabel, peakBytes } from '../results/query.js';
 import type { ResultRecord } from '../results/schema.js';
 import { formatBytes, formatDuration } from './format.js';
+import { markdownTable, type CellView, type TableView } from './view.js';
 
 /**
  * Table 1 of the D-TACS report (REFERENCE.md) from result records: a row per model pair on a computer,
@@ -232,29 +233,40 @@ export function buildTable1s(records: readonly ResultRecord[]): Table1[] {
 export const DERIVED_MARK = '†';
 export const CROP_MARK = '‡';
 
-/** The table's cells as printed, blank model and computer cells continuing the row above as in the paper. */
-export function table1Cells(table: Table1): string[][] {
+/** The table as printed, blank model and computer cells continuing the row above as in the paper. */
+export function table1View(table: Table1): TableView {
   let prev: Table1Row | undefined;
-  return table.rows.map((row) => {
+  const rows = table.rows.map((row) => {
     const sameModel = prev?.model === row.model;
     const sameComputer = sameModel && prev?.computer === row.computer;
     prev = row;
     const marks = `${row.derived ? ` ${DERIVED_MARK}` : ''}${row.crop ? ` ${CROP_MARK}` : ''}`;
-    const cells = [
-      sameModel ? '' : row.model,
-      sameComputer ? '' : row.computer,
-      `${row.device}${marks}`,
-      `${row.res} m`,
-      ...STAGES.map((s) => cellText(row.cells[s])),
+    const cells: CellView[] = [
+      { text: sameModel ? '' : row.model },
+      { text: sameComputer ? '' : row.computer },
+      { text: `${row.device}${marks}` },
+      { text: `${row.res} m` },
+      ...STAGES.map((s): CellView => {
+        const c = row.cells[s];
+        return {
+          text: cellText(c),
+          ...(c.bold ? { bold: true } : {}),
+          ...(c.status === 'oom' ? { cls: 'crash' } : {}),
+          ...(c.ms !== null ? { title: `${(c.ms / 1000).toFixed(3)} s` } : {}),
+        };
+      }),
     ];
-    if (table.showPeak) cells.push(row.peakBytes === null ? '-' : formatBytes(row.peakBytes));
+    if (table.showPeak) cells.push({ text: row.peakBytes === null ? '-' : formatBytes(row.peakBytes) });
     return cells;
   });
-}
-
-export function table1Header(table: Table1): string[] {
-  const h = ['Model', 'Computer', 'Device', 'Res', 'Scene Classification', 'Atmospheric Correction', 'Both'];
-  return table.showPeak ? [...h, 'Peak memory'] : h;
+  const header = ['Model', 'Computer', 'Device', 'Res', 'Scene Classification', 'Atmospheric Correction', 'Both'];
+  return {
+    id: `table1-${table.source}`,
+    caption: table.source === 'literature' ? `Table 1 as published: ${table.citation ?? 'literature'}` : 'Table 1, measured by hil: wall time per run, reading the input and writing the output included',
+    header: table.showPeak ? [...header, 'Peak memory'] : header,
+    rows,
+    notes: table1Notes(table),
+  };
 }
 
 /** Footnotes for the marks used in the table. */
@@ -272,19 +284,12 @@ export function table1Notes(table: Table1): string[] {
   return [...new Set(notes)];
 }
 
+export function table1Markdown(table: Table1): string {
+  const view = table1View(table);
+  return [markdownTable(view), ...(view.notes.length ? ['', ...view.notes] : [])].join('\n');
+}
+
+/** Table 1 in Markdown for the records, one table per source (measured first). */
 export function renderTable1Markdown(records: readonly ResultRecord[]): string {
   return buildTable1s(records).map(table1Markdown).join('\n\n');
 }
-
-export function table1Markdown(table: Table1): string {
-  const header = table1Header(table);
-  const line = (cells: readonly string[]) => `|${cells.map((c) => (c ? ` ${c} ` : ' ')).join('|')}|`;
-  const lines = [line(header), `|${header.map(() => '---').join('|')}|`];
-  table1Cells(table).forEach((cells, i) => {
-    const bold = table.rows[i].cells.both.bold;
-    lines.push(line(cells.map((c, j) => (j === 6 && bold ? `**${c}**` : c))));
-  });
-  const notes = table1Notes(table);
-  return notes.length ? `${lines.join('\n')}\n\n${notes.join('\n')}` : lines.join('\n');
-}
-

@@ -124,4 +124,12 @@ describe.runIf(ready)('hil eval --dataset sen2r --ac-model CNN_corrector_phisat2
     // REFERENCE.md: phisat2 B02 126 vs no correction 556 (×10⁻⁴) on CloudSEN12; the sign must hold here too.
     expect(report.ac.rmse.B02).toBeLessThan(report.ac.baselineRmse.B02 / 2);
   });
+
+  it('prints the same numbers as a table without --json', () => {
+    const r = hil(['eval', '--dataset', 'sen2r', '--ac-model', 'CNN_corrector_phisat2', '--models-dir', sharedModelsDir, '--data-dir', sharedDataDir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/SAMPLE\s+BAND\s+RMSE\s+NO-CORRECTION RMSE\s+BIAS\s+PIXELS/);
+    const x4 = (v: number) => (v * 1e4).toFixed(1);
+    expect(r.stdout).toContain(`all (pixel-weighted)  B02   ${x4(report.ac.rmse.B02)}  ${x4(report.ac.baselineRmse.B02)}`);
+  });
 });

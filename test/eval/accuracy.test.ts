@@ -82,6 +82,19 @@ describe.runIf(ready)('accuracyForOutputs on real rasters', () => {
     );
   });
 
+  it('masks AC pixels with the SC output when asked, keeping only its clear class', async () => {
+    const baselineSc = resolveModel('baseline-cloud-6b', undefined).manifest;
+    const allClass = (cls: number) => translated(`sc-${cls}.tif`, ['-b', '1', '-ot', 'Byte', '-scale', '0', '65535', `${cls}`, `${cls}`], sample.l1c.path);
+    const score = async (cls: number) =>
+      (await accuracyForOutputs({ input: sample.l1c, outputs: { ac: { path: toaAsOutput, manifest: phisat2 }, sc: { path: allClass(cls), manifest: baselineSc } }, reference: { l2a: sample.l2a }, acMask: 'model' })).ac as AcAccuracy;
+    const clear = await score(0);
+    expect(clear.mask).toBe('model');
+    expect(clear.pixels.B02).toBe(24 * 42);
+    const shadow = await score(3);
+    expect(shadow.pixels.B02).toBe(0);
+    expect(shadow.rmse.B02).toBeNull();
+  });
+
   it('refuses a mask source the sample lacks', async () => {
     await expect(accuracyForOutputs({ input: sample.l1c, outputs: { ac: { path: toaAsOutput, manifest: phisat2 } }, reference: sample, acMask: 'labels' })).rejects.toThrow(/cannot mask clouds for AC RMSE from labels/);
   });

@@ -161,7 +161,7 @@ async function uploadObjects(conn: SshConnection, root: string, missing: BundleF
   for (const file of missing) {
     const tmp = `${root}/incoming/${file.sha256}.${session}`;
     try {
-      await sftpPut(sftp, file.localPath, tmp, onBytes);
+      await conn.orLost(sftpPut(sftp, file.localPath, tmp, onBytes));
     } catch (err) {
       if (err instanceof HilError) throw err;
       // A write failure and a dropped link look alike here; the exec below tells them apart.
@@ -201,11 +201,11 @@ async function materialise(conn: SshConnection, root: string, id: string, files:
   await mustSucceed(conn, 'building the bundle tree', 'sh -s', script.join('\n'));
   try {
     // SFTP rename refuses an existing target, where `mv` would move the temp folder inside it.
-    await sftpRename(await conn.sftp(), tmp, final);
+    await conn.orLost(sftpRename(await conn.sftp(), tmp, final));
   } catch (err) {
     if (err instanceof HilError) throw err;
     await conn.capture(`rm -rf ${q(tmp)}`);
-    if (!(await sftpStat(await conn.sftp(), final))) {
+    if (!(await conn.orLost(sftpStat(await conn.sftp(), final)))) {
       throw targetError(`cannot move the bundle into place on ${conn.label}: ${(err as Error).message}`, 'check the cache folder on the target is writable (cacheRoot)');
     }
   }
@@ -235,10 +235,10 @@ export async function deployBundle(conn: SshConnection, bundleFiles: BundleFile[
       `find ${q(`${root}/bundles`)} -mindepth 1 -maxdepth 1 -name '.tmp-*' -mmin +120 -exec rm -rf {} +; } 2>/dev/null || true`,
   );
   const sftp = await conn.sftp();
-  if (await sftpStat(sftp, finalDir)) {
+  if (await conn.orLost(sftpStat(sftp, finalDir))) {
     return { remoteRoot: finalDir, nodePath, bundleId: id, sentFiles: 0, sentBytes: 0, reusedFiles: files.length };
   }
-  const have = new Map((await sftpReaddir(sftp, `${root}/objects`)).map((e) => [e.filename, e.attrs.size]));
+  const have = new Map((await conn.orLost(sftpReaddir(sftp, `${root}/objects`))).map((e) => [e.filename, e.attrs.size]));
   const unique = [...new Map(files.map((f) => [f.sha256, f])).values()];
   const missing = unique.filter((f) => have.get(f.sha256) !== f.size);
   const totalBytes = missing.reduce((s, f) => s + f.size, 0);

@@ -65,6 +65,11 @@ export interface SshConnection {
   sftp(): Promise<SFTPWrapper>;
   /** The login's home folder on the target, for expanding `~/`. */
   homeDir(): Promise<string>;
+  /**
+   * `op`, or a rejection as soon as the connection drops. Needed around SFTP transfers: ssh2's fastPut never
+   * calls back when the connection under it goes away.
+   */
+  orLost<T>(op: Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -340,11 +345,19 @@ function wrapClient(client: ssh2.Client, r: Resolved): SshConnection {
   let home: Promise<string> | undefined;
   const lostError = () =>
     targetError(`connection to ${label} was lost`, 'check the target and the network; a re-run reuses everything already deployed');
-  client.on('error', () => {
-    lost ??= lostError();
+  let rejectLost: (e: HilError) => void = () => undefined;
+  const lostPromise = new Promise<never>((_res, rej) => {
+    rejectLost = rej;
   });
+  lostPromise.catch(() => undefined);
+  const markLost = () => {
+    if (lost) return;
+    lost = lostError();
+    rejectLost(lost);
+  };
+  client.on('error', markLost);
   client.on('close', () => {
-    if (!closing) lost ??= lostError();
+    if (!closing) markLost();
   });
 
   const exec = (command: string, opts: ExecOptions = {}): Promise<ExecResult> =>
@@ -438,6 +451,7 @@ function wrapClient(client: ssh2.Client, r: Resolved): SshConnection {
     capture,
     sftp,
     homeDir,
+    orLost: <T>(op: Promise<T>) => Promise.race([op, lostPromise]),
     close: () =>
       new Promise<void>((resolve) => {
         closing = true;

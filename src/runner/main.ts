@@ -9,6 +9,7 @@ import { emit, type RunnerEvent } from './events.js';
 import { JobSchema, type Job } from './job.js';
 import { startMemorySampler } from './memory.js';
 import { probeHost } from './probe.js';
+import { runFloor } from './floor.js';
 import { runJob } from './run-job.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -16,9 +17,10 @@ async function main(argv: string[]): Promise<number> {
     emit({ ev: 'probe', host: await probeHost() });
     return ExitCode.ok;
   }
-  const jobPath = argv[0];
+  const floor = argv[0] === '--floor';
+  const jobPath = floor ? argv[1] : argv[0];
   if (!jobPath) {
-    process.stderr.write('usage: runner <job.json> | runner --probe\n');
+    process.stderr.write('usage: runner <job.json> | runner --floor <job.json> | runner --probe\n');
     return ExitCode.badInput;
   }
   emit({ ev: 'start', pid: process.pid, job: jobPath, node: process.version, t: Date.now() });
@@ -27,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     job = readJob(jobPath);
     sampler = startMemorySampler(job.engine.memSampleMs, (s) => emit({ ev: 'mem', rssBytes: s.rssBytes, hwmBytes: s.hwmBytes }));
-    const summary = await runJob(job, { emit });
+    const summary = await (floor ? runFloor : runJob)(job, { emit });
     const peak = sampler.stop();
     emit({ ev: 'done', result: { ...summary, peakRssBytes: peak.hwmBytes } });
     return ExitCode.ok;

@@ -1,0 +1,139 @@
+import { performance } from 'node:perf_hooks';
+import { createBackend } from '../backends/index.js';
+import type { InferenceBackend } from '../backends/backend.js';
+import { inputError, modelError } from '../errors.js';
+import type { ModelManifest } from '../models/manifest.js';
+import { canonicalBand, mapBands } from '../raster/bands.js';
+import { makePatchGrid, type PatchGrid } from '../raster/patch-grid.js';
+import { openRaster, type RasterReader } from '../raster/tiff-reader.js';
+import type { RunnerEvent } from './events.js';
+import type { Job, JobModel } from './job.js';
+
+export type StageKey = 'sc' | 'ac';
+
+/** One model stage of the engine: which bands it reads, what square it sees. */
+export interface Stage {
+  key: StageKey;
+  manifest: ModelManifest;
+  backend: InferenceBackend;
+  /** Indices into the union of bands read from the input. */
+  bandIdx: number[];
+  /** Side of the square the model sees, and where it starts inside the padded block. */
+  side: number;
+  from: number;
+  /** Output channels: AC bands or SC classes. */
+  channels: number;
+}
+
+/** An opened job: input, patch grid and loaded models, shared by the full run and the inference floor. */
+export interface PreparedJob {
+  reader: RasterReader;
+  fileBands: string[];
+  /** File band indices read for every block: the union of what the models need. */
+  union: number[];
+  grid: PatchGrid;
+  nodata: number | undefined;
+  stages: Stage[];
+  modelLoadMs: Record<string, number>;
+}
+
+export interface RunHooks {
+  emit(event: RunnerEvent): void;
+}
+
+/** DN need at least 16 bits; an 8-bit file is a picture, not an L1C product. */
+const DN_TYPES = new Set(['uint16', 'int16', 'uint32', 'int32', 'float32', 'float64']);
+
+export async function prepareJob(job: Job, hooks: RunHooks): Promise<PreparedJob> {
+  const reader = await openRaster(job.input.path);
+  const stages: Stage[] = [];
+  try {
+    const info = reader.info;
+    if (!DN_TYPES.has(info.dtype)) {
+      throw inputError(`${info.path} holds ${info.dtype} samples, not L1C digital numbers`, 'give a 16-bit integer or float L1C GeoTIFF (DN = reflectance × 10000)');
+    }
+    const fileBands = inputBandNames(job, info.bandNames, info.bands, info.path);
+    const wanted = stageModels(job);
+    const union: number[] = [];
+    const bandIdxFor = (m: ModelManifest) =>
+      mapBands(fileBands, m.inputBands, `input ${info.path}`).map((fileIdx) => {
+        let u = union.indexOf(fileIdx);
+        if (u < 0) u = union.push(fileIdx) - 1;
+        return u;
+      });
+    // Check every model against the grid before loading any: a bad plan fails fast.
+    const grid = chooseGrid(job, info.width, info.height, wanted);
+    const planned = wanted.map(([key, model]) => {
+      const side = key === 'sc' ? grid.patch : grid.tile;
+      checkModelSide(model.manifest, side, grid);
+      return { key, model, side, bandIdx: bandIdxFor(model.manifest) };
+    });
+    const modelLoadMs: Record<string, number> = {};
+    for (const { key, model, side, bandIdx } of planned) {
+      const t = performance.now();
+      const backend = await createBackend(model, { intraOpThreads: job.engine.intraOpThreads, interOpThreads: job.engine.interOpThreads });
+      modelLoadMs[key] = performance.now() - t;
+      hooks.emit({ ev: 'stage', stage: `load-${key}`, ms: modelLoadMs[key] });
+      const m = model.manifest;
+      stages.push({ key, manifest: m, backend, bandIdx, side, from: key === 'sc' ? 0 : grid.margin, channels: key === 'ac' ? (m.outputBands ?? []).length : (m.classes ?? []).length });
+    }
+    return { reader, fileBands, union, grid, nodata: job.input.nodata ?? info.nodata, stages, modelLoadMs };
+  } catch (err) {
+    await releasePrepared({ reader, stages });
+    throw err;
+  }
+}
+
+export async function releasePrepared(p: Pick<PreparedJob, 'reader' | 'stages'>): Promise<void> {
+  await Promise.all(p.stages.map((s) => s.backend.release().catch(() => undefined)));
+  await p.reader.close();
+}
+
+function stageModels(job: Job): [StageKey, JobModel][] {
+  const keys: StageKey[] = job.scenario === 'both' ? ['sc', 'ac'] : [job.scenario];
+  return keys.map((key) => {
+    const model = job.models[key];
+    if (!model) throw modelError(`scenario ${job.scenario} needs an ${key} model`, `give one with --${key}-model`);
+    if (model.manifest.task !== key) {
+      throw modelError(`model ${model.manifest.id} is an ${model.manifest.task} model, used for ${key}`, `give an ${key} model`);
+    }
+    return [key, model];
+  });
+}
+
+function inputBandNames(job: Job, described: string[] | undefined, count: number, path: string): string[] {
+  const names = job.input.bands ?? described;
+  if (!names || names.some((n) => !canonicalBand(n))) {
+    throw inputError(
+      `${path} does not name its bands${described ? ` (its band descriptions are ${described.join(' ')})` : ''}`,
+      'pass the band names in file order, e.g. --bands B01,B02,...,B12, or set band descriptions with gdal_edit.py',
+    );
+  }
+  if (names.length !== count) {
+    throw inputError(`${path} has ${count} bands but ${names.length} band names were given`, 'give one name per band, in file order');
+  }
+  return names;
+}
+
+/** The grid comes from the SC model when there is one (it needs context around each tile); AC is per pixel. */
+function chooseGrid(job: Job, width: number, height: number, wanted: [StageKey, JobModel][]): PatchGrid {
+  const lead = (wanted.find(([k]) => k === 'sc') ?? wanted[0])[1].manifest;
+  const fixed = lead.spatial.kind === 'fixed' ? lead.spatial.width : undefined;
+  const patch = job.engine.patchSize ?? fixed ?? lead.patchSize;
+  const overlap = job.engine.overlap ?? (lead.task === 'sc' ? lead.overlap : 0);
+  return makePatchGrid(width, height, patch, overlap);
+}
+
+function checkModelSide(m: ModelManifest, side: number, grid: PatchGrid): void {
+  if (m.spatial.kind === 'fixed') {
+    if (m.spatial.width !== side || m.spatial.height !== side) {
+      const want = m.task === 'sc' ? m.spatial.width : m.spatial.width + 2 * grid.margin;
+      throw modelError(
+        `model ${m.id} takes fixed ${m.spatial.width}×${m.spatial.height} inputs but the patch grid gives it ${side}×${side}`,
+        `use --patch ${want}${m.task === 'ac' && grid.margin > 0 ? ` (with --overlap ${grid.margin})` : ''}, or a model with dynamic size`,
+      );
+    }
+  } else if (side % m.spatial.multipleOf !== 0) {
+    throw modelError(`model ${m.id} needs a patch side divisible by ${m.spatial.multipleOf}, got ${side}`, `use a --patch that is a multiple of ${m.spatial.multipleOf}`);
+  }
+}

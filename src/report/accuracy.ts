@@ -38,8 +38,8 @@ export function runLabel(r: ResultRecord): string {
 }
 
 /**
- * One row per distinct run configuration, newest record first: accuracy is deterministic for a build and
- * input, so repeats add nothing and only the newest is shown.
+ * One row per distinct run configuration, in label order: accuracy is deterministic for a build and input,
+ * so repeats add nothing and only the newest record of each is shown.
  */
 export function newestPerRun<T>(records: readonly ResultRecord[], pick: (r: ResultRecord) => T | undefined): { record: ResultRecord; value: T }[] {
   const seen = new Map<string, { record: ResultRecord; value: T }>();
@@ -48,5 +48,5 @@ export function newestPerRun<T>(records: readonly ResultRecord[], pick: (r: Resu
     if (value === undefined || seen.has(runLabel(r))) continue;
     seen.set(runLabel(r), { record: r, value });
   }
-  return [...seen.values()];
+  return [...seen.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
 }

@@ -38,7 +38,9 @@ export function f2VsTimeChart(points: readonly F2Point[]): string {
   points.forEach((p, i) => {
     const colour = PALETTE[i % PALETTE.length];
     body.push(circle(xOf(p.ms), yOf(p.f2), 5, colour, `${p.label}: F2 ${p.f2.toFixed(3)}, ${formatDuration(p.ms)}`));
-    body.push(text(xOf(p.ms) + 8, yOf(p.f2) - 6, p.label, `fill="${colour}"`));
+    // Labels point inwards so that those of the slowest points stay inside the chart.
+    const right = xOf(p.ms) > (L + W - R) / 2;
+    body.push(text(xOf(p.ms) + (right ? -8 : 8), yOf(p.f2) - 8, p.label, `fill="${colour}"${right ? ' text-anchor="end"' : ''}`));
   });
   return svg('chart-f2-time', 'F2 versus time per model and target', W, H, body);
 }
@@ -74,7 +76,7 @@ export function rmseBarsChart(series: readonly RmseSeries[], bands: readonly str
     body.push(text(gx + (groupW - 8) / 2, H - B + 14, band, 'text-anchor="middle"'));
   });
   body.push(line(L, yOf(lineAt), W - R, yOf(lineAt), 'stroke="#D55E00" stroke-dasharray="6 4" stroke-width="1.5"'));
-  body.push(text(W - R, yOf(lineAt) - 4, `${lineAt} line`, 'text-anchor="end" fill="#D55E00"'));
+  body.push(text(L + 4, yOf(lineAt) - 4, `${lineAt} line`, 'fill="#D55E00"'));
   body.push(line(L, H - B, W - R, H - B), line(L, T, L, H - B));
   body.push(text(14, (T + H - B) / 2, 'RMSE (reflectance)', `text-anchor="middle" transform="rotate(-90 14 ${(T + H - B) / 2})"`));
   body.push(...legend(series.map((s) => s.label), L, 14));

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TensorF32 } from '../backends/backend.js';
 import { inputError, modelError } from '../errors.js';
+import { nodataTest } from '../metrics/scaling.js';
 import { blockSource, blocks, type Block, type BlockSource } from '../raster/patch-grid.js';
 import { TiledTiffWriter } from '../raster/tiff-writer.js';
 import type { RunnerSummary } from './events.js';
@@ -81,6 +82,8 @@ async function pipeline(job: Job, p: PreparedJob, writers: Map<StageKey, TiledTi
   };
   for (let i = 0; i < job.engine.prefetch * job.engine.batch; i++) startRead();
 
+  // Integer rasters without a nodata value have no missing pixels; float ones may hold NaN.
+  const isNodata = p.nodata !== undefined || info.dtype.startsWith('float') ? nodataTest(p.nodata) : undefined;
   let done = 0;
   let lastProgress = 0;
   while (pendingReads.length > 0) {
@@ -90,7 +93,7 @@ async function pipeline(job: Job, p: PreparedJob, writers: Map<StageKey, TiledTi
       batch.push(await pendingReads.shift()!);
       startRead();
     }
-    const masks = batch.map((rb) => nodataMask(rb.raw, rb.src, union.length, grid.margin, grid.tile, p.nodata));
+    const masks = batch.map((rb) => nodataMask(rb.raw, rb.src, union.length, grid.margin, grid.tile, isNodata));
     for (const stage of stages) {
       const size = batch.length * stage.bandIdx.length * stage.side * stage.side;
       let buf = inputs.get(stage.key);

@@ -31,9 +31,9 @@ export function fillModelInput(
   }
 }
 
-/** Per core pixel, whether any band of the raw input equals the nodata value. */
-export function nodataMask(raw: RawSamples, src: BlockSource, bands: number, from: number, side: number, nodata: number | undefined): Uint8Array | undefined {
-  if (nodata === undefined) return undefined;
+/** Per core pixel, whether any band of the raw input is nodata (`isNodata` from src/metrics/scaling.ts). */
+export function nodataMask(raw: RawSamples, src: BlockSource, bands: number, from: number, side: number, isNodata: ((v: number) => boolean) | undefined): Uint8Array | undefined {
+  if (!isNodata) return undefined;
   const mask = new Uint8Array(side * side);
   const plane = src.width * src.height;
   let any = false;
@@ -42,8 +42,7 @@ export function nodataMask(raw: RawSamples, src: BlockSource, bands: number, fro
     for (let r = 0; r < side; r++) {
       const rowBase = base + src.rows[from + r] * src.width;
       for (let c = 0; c < side; c++) {
-        const v = raw[rowBase + src.cols[from + c]];
-        if (v === nodata || (Number.isNaN(nodata) && Number.isNaN(v))) {
+        if (isNodata(raw[rowBase + src.cols[from + c]])) {
           mask[r * side + c] = 1;
           any = true;
         }

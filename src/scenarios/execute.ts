@@ -72,22 +72,28 @@ async function removePartials(finals: string[]): Promise<void> {
 }
 
 /** Runs one job on a target once: writes the job file, runs the runner, and classifies the outcome. */
-export async function runAttempt(session: TargetSession, job: Job, onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<Attempt> {
+export async function runAttempt(
+  session: TargetSession,
+  job: Job,
+  onEvent: (ev: RunnerEvent) => void,
+  signal?: AbortSignal,
+  mode: 'run' | 'floor' = 'run',
+): Promise<Attempt> {
   const jobDir = await mkdtemp(path.join(os.tmpdir(), 'hil-job-'));
   try {
     const jobPath = path.join(jobDir, 'job.json');
     await writeFileAtomic(jobPath, JSON.stringify(job, null, 2));
-    return await runOnce(session, jobPath, onEvent, signal);
+    return await runOnce(session, mode === 'floor' ? ['--floor', jobPath] : [jobPath], onEvent, signal);
   } finally {
     await rm(jobDir, { recursive: true, force: true });
   }
 }
 
-async function runOnce(session: TargetSession, jobPath: string, onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<Attempt> {
+async function runOnce(session: TargetSession, args: string[], onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<Attempt> {
   let summary: RunnerSummary | undefined;
   let error: { kind: string; message: string; fix?: string } | undefined;
   const exit = await session.runRunner(
-    jobPath,
+    args,
     (ev) => {
       if (ev.ev === 'done') summary = ev.result;
       if (ev.ev === 'error') error = ev;

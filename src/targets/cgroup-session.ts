@@ -16,10 +16,10 @@ export async function cgroupSession(limits: CgroupLimits): Promise<TargetSession
   }
   return {
     kind: 'local',
-    async runRunner(jobPath: string, onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<RunnerExit> {
+    async runRunner(args: string[], onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<RunnerExit> {
       const stderr = tailKeeper();
       try {
-        const r = await runInCgroup(process.execPath, [RUNNER_ENTRY, jobPath], {
+        const r = await runInCgroup(process.execPath, [RUNNER_ENTRY, ...args], {
           limits,
           signal,
           onStdoutLine: (line) => {

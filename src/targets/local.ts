@@ -22,9 +22,9 @@ export function tailKeeper(limit = 4096) {
 export function localSession(): TargetSession {
   return {
     kind: 'local',
-    runRunner(jobPath: string, onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<RunnerExit> {
+    runRunner(args: string[], onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<RunnerExit> {
       return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [RUNNER_ENTRY, jobPath], { stdio: ['ignore', 'pipe', 'pipe'], signal });
+        const child = spawn(process.execPath, [RUNNER_ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe'], signal });
         const stderr = tailKeeper();
         child.stderr.setEncoding('utf8').on('data', (c: string) => stderr.push(c));
         createInterface({ input: child.stdout }).on('line', (line) => {

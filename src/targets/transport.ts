@@ -16,8 +16,8 @@ export interface RunnerExit {
 
 /** A connection to a target, able to run the runner on a job. */
 export interface TargetSession {
-  /** Where the job's files live on the target (input, models, outputs are mapped by prepare()). */
   readonly kind: 'local' | 'ssh';
-  runRunner(jobPath: string, onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<RunnerExit>;
+  /** Runs the runner with its arguments: a job file, or `--floor <job>`, or `--probe`. */
+  runRunner(args: string[], onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<RunnerExit>;
   close(): Promise<void>;
 }

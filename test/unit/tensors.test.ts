@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makePatchGrid, blockSource } from '../../src/raster/patch-grid.js';
+import { nodataTest } from '../../src/metrics/scaling.js';
 import { argmaxClasses, fillModelInput, nodataMask, quantiseReflectance } from '../../src/runner/tensors.js';
 
 describe('AC post-processing (clamp and quantisation)', () => {
@@ -53,8 +54,15 @@ describe('pre-processing', () => {
     const g = makePatchGrid(2, 1, 16, 0);
     const src = blockSource(g, { index: 0, tileX: 0, tileY: 0, x: 0, y: 0 });
     const raw = new Uint16Array([5, 65535, 7, 8]);
-    const mask = nodataMask(raw, src, 2, 0, 16, 65535)!;
+    const mask = nodataMask(raw, src, 2, 0, 16, nodataTest(65535))!;
     expect([mask[0], mask[1]]).toEqual([0, 1]);
-    expect(nodataMask(raw, src, 2, 0, 16, 0)).toBeUndefined();
+    expect(nodataMask(raw, src, 2, 0, 16, nodataTest(0))).toBeUndefined();
+    expect(nodataMask(raw, src, 2, 0, 16, undefined)).toBeUndefined();
+    // float32 rasters store nodata such as -3.4e38 rounded to single precision.
+    const floats = new Float32Array([-3.4e38, 1, Number.NaN, 2]);
+    const fm = nodataMask(floats, src, 2, 0, 16, nodataTest(-3.4e38))!;
+    expect([fm[0], fm[1]]).toEqual([1, 0]);
+    const nm = nodataMask(new Float32Array([1, Number.NaN, 1, 1]), src, 2, 0, 16, nodataTest(undefined))!;
+    expect([nm[0], nm[1]]).toEqual([0, 1]);
   });
 });

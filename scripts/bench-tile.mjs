@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// Full-tile benchmark (issue 3): the end-to-end scenario on the synthetic tile and, in the same process
+// run, the inference floor (same models, same patch count, tensors in memory). For `ac` it also times a
+// GDAL copy of the input to the same output format. Writes results/bench-tile-<res>m-<scenario>.json.
+//   npm run bench:tile -- --res 10|20|60 --scenario sc|ac|both [--limit BYTES] [--models-dir DIR] [--batch N]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildUnetModelFile } from '../dist/models/build-unet.js';
+import { resolveModel, verifyModel } from '../dist/models/registry.js';
+import { TILE_SIZE_PX } from '../dist/raster/bands.js';
+import { writeSyntheticTile } from '../dist/raster/synth.js';
+import { localEnvironment } from '../dist/results/environment.js';
+import { runAttempt } from '../dist/scenarios/execute.js';
+import { cgroupSession } from '../dist/targets/cgroup-session.js';
+import { localSession } from '../dist/targets/local.js';
+import { writeFileAtomic } from '../dist/util/atomic.js';
+import { PACKAGE_ROOT } from '../dist/util/package-root.js';
+
+const { values } = parseArgs({
+  options: {
+    res: { type: 'string', default: '10' },
+    scenario: { type: 'string', default: 'both' },
+    limit: { type: 'string' },
+    'models-dir': { type: 'string', default: process.env.HIL_MODELS_DIR },
+    batch: { type: 'string', default: '1' },
+    out: { type: 'string', default: path.join(PACKAGE_ROOT, 'results') },
+  },
+});
+const res = Number(values.res);
+const scenario = values.scenario;
+const modelsDir = values['models-dir'] && path.resolve(values['models-dir']);
+const cacheDir = process.env.HIL_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'hil');
+const log = (msg) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
+
+const size = TILE_SIZE_PX[res];
+const input = path.join(cacheDir, 'synth', `l1c13-${res}m-${size}px-seed1.tif`);
+if (!existsSync(input)) {
+  log(`generating the synthetic ${size}² tile`);
+  mkdirSync(path.dirname(input), { recursive: true });
+  await writeSyntheticTile({ out: input, res, size, seed: 1 });
+}
+
+const models = {};
+if (scenario !== 'ac') {
+  const built = path.join(PACKAGE_ROOT, 'models', 'build', 'dtacsnet-synthetic.json');
+  if (!existsSync(built)) await buildUnetModelFile({ preset: 'dtacsnet', weights: { kind: 'synthetic', seed: 1 }, outDir: path.dirname(built), id: 'dtacsnet-synthetic' });
+  models.sc = resolveModel('dtacsnet-synthetic', modelsDir);
+}
+if (scenario !== 'sc') models.ac = resolveModel('CNN_corrector', modelsDir);
+for (const entry of Object.values(models)) await verifyModel(entry, modelsDir);
+
+const workDir = path.join(os.tmpdir(), `hil-bench-${process.pid}`);
+mkdirSync(workDir, { recursive: true });
+const job = (discard) => ({
+  schema: 'hil.job/1',
+  scenario,
+  input: { path: input, scale: 1e-4, offset: 0 },
+  models: Object.fromEntries(Object.entries(models).map(([k, e]) => [k, { manifest: e.manifest, path: e.filePath, backend: 'onnxruntime', device: 'CPU' }])),
+  output: { sc: path.join(workDir, 'sc.tif'), ac: path.join(workDir, 'ac.tif'), discard },
+  engine: { batch: Number(values.batch), intraOpThreads: 0, interOpThreads: 0, compressionLevel: 6, predictor: 2, prefetch: 2, writeQueue: 4, memSampleMs: 250 },
+});
+const limit = values.limit ? Number(values.limit) : undefined;
+const session = limit ? await cgroupSession({ memoryBytes: limit }) : localSession();
+
+async function measure(what, j, floor) {
+  log(`${what}…`);
+  let last = 0;
+  const attempt = await runAttempt(
+    session,
+    j,
+    (ev) => {
+      if (ev.ev === 'progress' && ev.done - last >= ev.total / 10) {
+        last = ev.done;
+        log(`  ${what}: ${ev.done}/${ev.total}`);
+      }
+    },
+    undefined,
+    floor ? 'floor' : 'run',
+  );
+  if (!attempt.ok) throw new Error(`${what} failed: ${attempt.status} ${attempt.message}`);
+  return attempt;
+}
+
+const e2e = await measure('end to end', job(false), false);
+const floor = await measure('inference floor', job(true), true);
+const stagesOf = (s) => Object.fromEntries(Object.entries(s.stages).filter(([k]) => k === 'sc' || k === 'ac'));
+const floorMs = Object.values(stagesOf(floor.summary)).reduce((a, b) => a + b, 0) + Object.values(floor.summary.firstInferenceMs).reduce((a, b) => a + b, 0);
+const e2eMs = e2e.summary.totalMs;
+const report = {
+  schema: 'hil.bench-tile/1',
+  createdAt: new Date().toISOString(),
+  res,
+  scenario,
+  input: { path: input, width: e2e.summary.input.width, height: e2e.summary.input.height, bands: e2e.summary.input.bands.length, bytes: statSync(input).size },
+  models: Object.fromEntries(Object.entries(models).map(([k, e]) => [k, { id: e.manifest.id, weights: e.manifest.weights, sha256: e.manifest.sha256 }])),
+  grid: e2e.summary.grid,
+  endToEndMs: e2eMs,
+  stages: e2e.summary.stages,
+  modelLoadMs: e2e.summary.modelLoadMs,
+  firstInferenceMs: e2e.summary.firstInferenceMs,
+  floorMs,
+  floorStages: stagesOf(floor.summary),
+  ratio: e2eMs / floorMs,
+  peakRssBytes: e2e.summary.peakRssBytes,
+  cgroup: limit ? { limitBytes: limit, peakBytes: e2e.exit.cgroupPeakBytes, limits: e2e.exit.limits } : null,
+  patches: e2e.summary.patches,
+  patchesPerSec: e2e.summary.patches / (e2eMs / 1000),
+  megapixelsPerSec: e2e.summary.pixels / 1e6 / (e2eMs / 1000),
+  outputBytes: Object.fromEntries(Object.entries(e2e.summary.outputs).map(([k, f]) => [k, statSync(f).size])),
+  environment: await localEnvironment(),
+};
+if (scenario === 'ac') {
+  log('GDAL copy of the input to the same output format…');
+  const copy = path.join(workDir, 'gdal-copy.tif');
+  const t = performance.now();
+  const g = spawnSync('gdal_translate', ['-q', '-co', 'TILED=YES', '-co', `BLOCKXSIZE=${report.grid.tile}`, '-co', `BLOCKYSIZE=${report.grid.tile}`, '-co', 'COMPRESS=DEFLATE', '-co', 'ZLEVEL=6', '-co', 'PREDICTOR=2', '-co', 'INTERLEAVE=BAND', '-co', 'BIGTIFF=IF_SAFER', '-co', 'NUM_THREADS=ALL_CPUS', input, copy], { stdio: 'inherit' });
+  if (g.status !== 0) throw new Error('gdal_translate failed');
+  report.gdalCopy = { ms: performance.now() - t, bytes: statSync(copy).size, command: 'gdal_translate -co TILED=YES -co BLOCKXSIZE/BLOCKYSIZE=<tile> -co COMPRESS=DEFLATE -co ZLEVEL=6 -co PREDICTOR=2 -co INTERLEAVE=BAND -co NUM_THREADS=ALL_CPUS' };
+  report.ratioToGdalCopy = e2eMs / report.gdalCopy.ms;
+}
+rmSync(workDir, { recursive: true, force: true });
+mkdirSync(values.out, { recursive: true });
+const file = path.join(values.out, `bench-tile-${res}m-${scenario}.json`);
+await writeFileAtomic(file, `${JSON.stringify(report, null, 2)}\n`);
+log(`end to end ${(e2eMs / 1000).toFixed(1)} s, floor ${(floorMs / 1000).toFixed(1)} s, ratio ${report.ratio.toFixed(3)}${report.ratioToGdalCopy ? `, vs GDAL copy ${report.ratioToGdalCopy.toFixed(2)}×` : ''}, peak RSS ${(report.peakRssBytes / 1e6).toFixed(0)} MB → ${file}`);

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
+import { accuracyForOutputs } from '../eval/accuracy.js';
+import { resolveReference } from '../eval/reference.js';
 import { verifyModel } from '../models/registry.js';
 import { TILE_SIZE_PX } from '../raster/bands.js';
 import { writeSyntheticTile } from '../raster/synth.js';
@@ -16,6 +18,7 @@ import { configFor } from './options.js';
 import { createProgress } from './progress.js';
 
 interface RunFlags extends PlanOptions {
+  reference?: string;
   json?: boolean;
   dryRun?: boolean;
 }
@@ -39,6 +42,7 @@ export function registerRun(program: Command): void {
     .option('--threads <n>', 'onnxruntime intra-op threads (0 = runtime default)', '0')
     .option('--out <dir>', 'folder for result records (default: results/)')
     .option('--outputs <dir>', 'folder for output rasters (default: <out>/outputs)')
+    .option('--reference <dataset|file>', 'score the outputs: a dataset holding --input as a sample (its labels, SCL and L2A), or an L2A GeoTIFF on the input grid')
     .option('--json', 'print JSON-lines events and the record instead of a progress bar and a table')
     .option('--dry-run', 'print the plan and run nothing')
     .action(async (flags: RunFlags, cmd: Command) => {
@@ -55,6 +59,19 @@ export function registerRun(program: Command): void {
 
       const progress = createProgress({ json: Boolean(flags.json) });
       const input = await resolveInput(plan, config.cacheDir, progress.update);
+      // Resolved before running so a bad reference costs no measurement, and so a dataset sample lends
+      // the input its band names and scaling.
+      const reference = flags.reference
+        ? await resolveReference(flags.reference, { path: input.path, bands: input.bands ?? [], scale: 1e-4, offset: 0 }, { dataDir: config.dataDir })
+        : undefined;
+      if (reference) {
+        Object.assign(input, {
+          bands: reference.input.bands.length ? reference.input.bands : input.bands,
+          scale: reference.input.scale,
+          offset: reference.input.offset,
+          nodata: reference.input.nodata ?? undefined,
+        });
+      }
       const environment = await localEnvironment();
       const abort = new AbortController();
       const onSigint = () => abort.abort();
@@ -73,6 +90,16 @@ export function registerRun(program: Command): void {
         process.off('SIGINT', onSigint);
         progress.stop();
         await session.close();
+      }
+      if (reference && record.status === 'ok') {
+        const acc = await accuracyForOutputs({
+          input: { ...reference.input, bands: reference.input.bands.length ? reference.input.bands : record.input!.bands },
+          reference: reference.reference,
+          outputs: Object.fromEntries(
+            (['sc', 'ac'] as const).filter((k) => record.outputs[k]).map((k) => [k, { path: record.outputs[k], manifest: plan.models[k]!.manifest }]),
+          ),
+        });
+        record.accuracy = { reference: flags.reference, ac: acc.ac, sc: acc.sc };
       }
       const file = await writeRecord(record, plan.outDir);
       if (flags.json) {

@@ -22,6 +22,10 @@ export interface ResolvedInput {
   sha256: string | null;
   synthetic: boolean;
   bands?: string[];
+  /** reflectance = (DN + offset) × scale; defaults are those of L1C before baseline 04.00. */
+  scale?: number;
+  offset?: number;
+  nodata?: number;
 }
 
 /** One attempt's outcome: a summary, or why there is none. */
@@ -116,7 +120,7 @@ export function buildJob(plan: RunPlan, input: ResolvedInput, outputs: Record<st
   const job: JobInput = {
     schema: 'hil.job/1',
     scenario: plan.scenario,
-    input: { path: input.path, bands: input.bands },
+    input: { path: input.path, bands: input.bands, scale: input.scale, offset: input.offset, nodata: input.nodata },
     models: {
       sc: plan.models.sc ? jobModel(plan.models.sc, plan.devices.sc ?? 'CPU') : undefined,
       ac: plan.models.ac ? jobModel(plan.models.ac, plan.devices.ac ?? 'CPU') : undefined,

@@ -111,7 +111,11 @@ export async function startSshd(): Promise<SshdFixture> {
   ].join('\n');
   const configFile = path.join(dir, 'sshd_config');
   await fs.writeFile(configFile, `${config}\n`);
-  const child = spawn(SSHD, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // sshd runs under a small sh that kills it by PID when our end of its stdin closes: on stop(), and also when
+  // the test process dies without reaching afterAll, so no sshd outlives its test run.
+  const child = spawn('sh', ['-c', 'exec 3<&0; "$0" -D -e -f "$1" & p=$!; { read _ <&3; kill $p; } & wait $p', SSHD, configFile], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -131,9 +135,9 @@ export async function startSshd(): Promise<SshdFixture> {
     dir,
     log: () => stderr,
     async stop() {
-      if (child.exitCode === null && child.pid !== undefined) {
+      if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
-        process.kill(child.pid, 'SIGTERM');
+        child.stdin?.end();
         await exited;
       }
       await fs.rm(dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, HilError } from '../errors.js';
 import { hilVersion } from '../results/environment.js';
 import { registerData } from './data.js';
+import { registerGate } from './gate.js';
 import { registerEval } from './eval.js';
 import { registerModels } from './models.js';
 import { addGlobalOptions } from './options.js';
@@ -24,6 +25,7 @@ registerReport(program);
 registerTargets(program);
 registerModels(program);
 registerData(program);
+registerGate(program);
 registerEval(program);
 
 try {

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, HilError } from '../errors.js';
 import { hilVersion } from '../results/environment.js';
+import { registerCompare } from './compare.js';
 import { registerData } from './data.js';
 import { registerGate } from './gate.js';
 import { registerEval } from './eval.js';
@@ -26,6 +27,7 @@ registerTargets(program);
 registerModels(program);
 registerData(program);
 registerGate(program);
+registerCompare(program);
 registerEval(program);
 
 try {

@@ -2,10 +2,21 @@ import { modelError } from '../errors.js';
 import type { JobModel } from '../runner/job.js';
 import type { BackendOptions, InferenceBackend } from './backend.js';
 import { createBuiltinBackend } from './builtin.js';
+import { createExecBackend } from './exec.js';
 import { createOnnxruntimeBackend } from './onnxruntime.js';
+import { createOpenvinoBackend } from './openvino.js';
 
 export async function createBackend(model: JobModel, opts: Omit<BackendOptions, 'device'>): Promise<InferenceBackend> {
   if (model.backend === 'builtin') return createBuiltinBackend(model.manifest);
   if (!model.path) throw modelError(`model ${model.manifest.id} has no file path in the job`, 'give the model file in the job');
-  return createOnnxruntimeBackend(model.manifest, model.path, { ...opts, device: model.device });
+  const options: BackendOptions = { ...opts, device: model.device, performanceHint: opts.performanceHint ?? model.performanceHint };
+  switch (model.backend) {
+    case 'onnxruntime':
+      return createOnnxruntimeBackend(model.manifest, model.path, options);
+    case 'openvino':
+      return createOpenvinoBackend(model.manifest, model.path, options);
+    case 'exec':
+      if (!model.exec) throw modelError(`device ${model.device} is served by the exec backend, but the job gives no command`, 'add "exec": {"command": [...]} to the device in the target profile');
+      return createExecBackend(model.manifest, model.path, model.exec, options);
+  }
 }

@@ -1,6 +1,7 @@
 import { modelError } from '../errors.js';
 import type { ModelManifest } from '../models/manifest.js';
 import type { BackendOptions, InferenceBackend, TensorF32 } from './backend.js';
+import { checkBackendServes } from './capabilities.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -13,18 +14,26 @@ function loadOrt(): Promise<Ort> {
 
 const EXECUTION_PROVIDERS: Record<string, string> = { CPU: 'cpu', GPU: 'cuda', CUDA: 'cuda', WEBGPU: 'webgpu' };
 
-export async function createOnnxruntimeBackend(
-  manifest: ModelManifest,
-  modelPath: string,
-  opts: BackendOptions,
-): Promise<InferenceBackend> {
+/**
+ * The CUDA provider is not in the npm package: onnxruntime-node's postinstall fetches it from NuGet on
+ * linux-x64, which machines limited to the npm registry cannot reach (REFERENCE.md).
+ */
+export const CUDA_INSTALL_STEP =
+  'on the GPU target, with access to api.nuget.org and CUDA 12 + cuDNN 9 installed, run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` in the hil install';
+
+function providerFix(provider: string): string {
+  if (provider === 'cuda') return CUDA_INSTALL_STEP;
+  if (provider === 'webgpu') return 'WebGPU needs a GPU with Vulkan/Metal/D3D12 drivers; use --device CPU or GPU where it has none';
+  return 'check that the file is a valid ONNX model for this onnxruntime version';
+}
+
+export async function createOnnxruntimeBackend(manifest: ModelManifest, modelPath: string, opts: BackendOptions): Promise<InferenceBackend> {
+  checkBackendServes('onnxruntime', manifest, opts.device);
   const ort = await loadOrt();
   const provider = EXECUTION_PROVIDERS[opts.device.toUpperCase()];
-  if (!provider) {
-    throw modelError(
-      `onnxruntime cannot run on device ${opts.device}`,
-      `use one of ${Object.keys(EXECUTION_PROVIDERS).join(', ')}, or a backend that serves ${opts.device}`,
-    );
+  const listed = ort.listSupportedBackends().find((b) => b.name === provider);
+  if (!listed) {
+    throw modelError(`this onnxruntime-node build has no ${provider} execution provider for device ${opts.device}`, providerFix(provider));
   }
   let session: import('onnxruntime-node').InferenceSession;
   try {
@@ -34,10 +43,7 @@ export async function createOnnxruntimeBackend(
     if (opts.interOpThreads > 0) options.interOpNumThreads = opts.interOpThreads;
     session = await ort.InferenceSession.create(modelPath, options);
   } catch (err) {
-    throw modelError(
-      `onnxruntime could not load ${modelPath}: ${(err as Error).message.split('\n')[0]}`,
-      'check that the file is a valid ONNX model for this onnxruntime version',
-    );
+    throw modelError(`onnxruntime could not load ${modelPath} on ${opts.device} (${provider}): ${(err as Error).message.split('\n')[0]}`, providerFix(provider));
   }
   const inputName = manifest.inputName ?? session.inputNames[0];
   const outputName = manifest.outputName ?? session.outputNames[0];
@@ -49,6 +55,7 @@ export async function createOnnxruntimeBackend(
       const result = out[outputName];
       const dims = result.dims as number[];
       if (dims.length !== 4) throw modelError(`model ${manifest.id} returned a ${dims.length}-D output`, 'use a model with NCHW output');
+      if (result.type !== 'float32') throw modelError(`model ${manifest.id} returns ${result.type}, not float32`, 'give the model float32 outputs (hil FP16 builds keep float32 inputs and outputs)');
       const data = result.data as Float32Array;
       tensor.dispose?.();
       return { data, dims: [dims[0], dims[1], dims[2], dims[3]] };

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { PERFORMANCE_HINTS } from '../backends/backend.js';
+import { ExecToolSchema } from '../backends/exec-tool.js';
 import { ModelManifestSchema } from '../models/manifest.js';
 
 /**
@@ -12,8 +14,12 @@ export const JobModelSchema = z.object({
   manifest: ModelManifestSchema,
   /** Absolute path of the model file on the machine that runs the job; absent for builtin models. */
   path: z.string().optional(),
-  backend: z.enum(['onnxruntime', 'builtin']).default('onnxruntime'),
+  backend: z.enum(['onnxruntime', 'openvino', 'exec', 'builtin']).default('onnxruntime'),
   device: z.string().default('CPU'),
+  /** The tool and its command template, for a device the profile serves with the exec backend. */
+  exec: ExecToolSchema.optional(),
+  /** OpenVINO's PERFORMANCE_HINT; the default is LATENCY, as a per-tile pipeline runs one request at a time. */
+  performanceHint: z.enum(PERFORMANCE_HINTS).optional(),
 });
 export type JobModel = z.infer<typeof JobModelSchema>;
 

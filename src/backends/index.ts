@@ -2,12 +2,16 @@ import { modelError } from '../errors.js';
 import type { JobModel } from '../runner/job.js';
 import type { BackendOptions, InferenceBackend } from './backend.js';
 import { createBuiltinBackend } from './builtin.js';
+import { checkBackendServes } from './capabilities.js';
 import { createExecBackend } from './exec.js';
 import { createOnnxruntimeBackend } from './onnxruntime.js';
 import { createOpenvinoBackend } from './openvino.js';
 
 export async function createBackend(model: JobModel, opts: Omit<BackendOptions, 'device'>): Promise<InferenceBackend> {
-  if (model.backend === 'builtin') return createBuiltinBackend(model.manifest);
+  if (model.backend === 'builtin') {
+    checkBackendServes('builtin', model.manifest, model.device);
+    return createBuiltinBackend(model.manifest);
+  }
   if (!model.path) throw modelError(`model ${model.manifest.id} has no file path in the job`, 'give the model file in the job');
   const options: BackendOptions = { ...opts, device: model.device, performanceHint: opts.performanceHint ?? model.performanceHint };
   switch (model.backend) {

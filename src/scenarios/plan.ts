@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { BACKEND_DEVICES } from '../backends/capabilities.js';
+import { BACKEND_KINDS } from '../backends/backend.js';
 import type { Config } from '../config/config.js';
 import { findTarget } from '../config/config.js';
 import { inputError, modelError, targetError, usageError } from '../errors.js';
@@ -124,28 +126,37 @@ function checkTask(entry: ModelEntry, task: ModelManifest['task']): ModelEntry {
   return entry;
 }
 
-/** `--device CPU` for every stage, or `--device sc=MYRIAD,ac=CPU` per stage; checked against the target's devices. */
+/**
+ * `--device CPU` for every stage, or `--device sc=MYRIAD,ac=CPU` per stage; checked against the target's
+ * devices and the backend each is served by, so an impossible plan fails before anything is deployed.
+ */
 export function parseDevices(spec: string | undefined, target: TargetProfile, stages: ('sc' | 'ac')[]): { sc?: string; ac?: string } {
   const devices: { sc?: string; ac?: string } = {};
   const parts = (spec ?? 'CPU').split(',').map((p) => p.trim()).filter(Boolean);
   for (const stage of stages) devices[stage] = 'CPU';
+  const seen = new Set<string>();
   for (const part of parts) {
-    const [k, v] = part.includes('=') ? part.split('=') : [undefined, part];
-    const device = v.toUpperCase();
+    const [k, v, extra] = part.includes('=') ? part.split('=') : [undefined, part];
+    if (extra !== undefined || !v) throw usageError(`--device ${spec}: cannot read "${part}"`, 'use e.g. --device MYRIAD or --device sc=MYRIAD,ac=CPU');
     if (k !== undefined && k !== 'sc' && k !== 'ac') throw usageError(`--device ${spec}: unknown stage ${k}`, 'use e.g. --device sc=MYRIAD,ac=CPU');
-    for (const stage of stages) if (k === undefined || k === stage) devices[stage] = device;
+    const key = k ?? '*';
+    if (seen.has(key)) throw usageError(`--device ${spec} names ${k ?? 'a device for every stage'} twice`, 'give each stage one device');
+    seen.add(key);
+    for (const stage of stages) if (k === undefined || k === stage) devices[stage] = v.toUpperCase();
   }
   for (const stage of stages) {
     const device = devices[stage]!;
-    const served = target.devices.find((d) => d.name === device);
+    const served = target.devices.find((d) => d.name.toUpperCase() === device);
     if (!served) {
       throw targetError(`target ${target.name} has no device ${device}`, `its devices are ${target.devices.map((d) => d.name).join(', ')}`);
     }
-    if (served.backend !== 'onnxruntime') {
-      throw targetError(
-        `device ${device} on ${target.name} is served by the ${served.backend} backend, which this version cannot run yet`,
-        'use --device CPU',
-      );
+    const runtime = BACKEND_DEVICES[served.backend];
+    if (runtime !== 'any' && !runtime.includes(device)) {
+      throw targetError(`target ${target.name} serves ${device} with the ${served.backend} backend, which cannot drive it`, `serve ${device} with a backend that can (${BACKEND_KINDS.filter((b) => BACKEND_DEVICES[b] === 'any' || BACKEND_DEVICES[b].includes(device)).join(', ')}) in the profile`);
+    }
+    // The profile schema keeps only what it declares, so an exec device without a command arrives bare.
+    if (served.backend === 'exec' && !(served as { exec?: { command?: unknown } }).exec?.command) {
+      throw targetError(`device ${device} on ${target.name} is served by an external tool, but the profile gives no command for it`, `add "exec": {"command": ["benchmark_app", "-m", "{model}", "-d", "${device}", ...]} to the device in hil.config.json`);
     }
   }
   return devices;

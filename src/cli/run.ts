@@ -8,7 +8,6 @@ import { verifyModel } from '../models/registry.js';
 import { TILE_SIZE_PX } from '../raster/bands.js';
 import { writeSyntheticTile } from '../raster/synth.js';
 import { renderTable1Markdown } from '../report/table1.js';
-import { localEnvironment } from '../results/environment.js';
 import { executePlan, writeRecord, type ResolvedInput } from '../scenarios/execute.js';
 import { planRun, type PlanOptions, type RunPlan } from '../scenarios/plan.js';
 import { openTargetSession } from '../targets/session.js';
@@ -72,13 +71,13 @@ export function registerRun(program: Command): void {
           nodata: reference.input.nodata ?? undefined,
         });
       }
-      const environment = await localEnvironment();
       const abort = new AbortController();
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
       const session = await openTargetSession(plan.target);
       let record;
       try {
+        const environment = await session.environment();
         record = await executePlan(plan, session, input, environment, {
           signal: abort.signal,
           onEvent: (ev, repeat) => {

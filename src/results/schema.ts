@@ -101,6 +101,8 @@ export const ResultRecordSchema = z.object({
   outputs: z.record(z.string(), z.string()).default({}),
   grid: z.object({ tile: z.number(), margin: z.number(), patch: z.number(), batch: z.number(), blocks: z.number() }).optional(),
   environment: EnvironmentSchema.optional(),
+  /** For remote targets: what the deploy sent and what the board's cache already had. */
+  deploy: z.object({ sentFiles: z.number(), sentBytes: z.number(), reusedFiles: z.number(), bundleId: z.string() }).optional(),
   accuracy: z.record(z.string(), z.unknown()).optional(),
 });
 export type ResultRecord = z.infer<typeof ResultRecordSchema>;

@@ -63,7 +63,7 @@ export async function executePlan(
       break;
     }
   }
-  return buildRecord(plan, input, environment, attempts, runId, hooks.signal?.aborted ?? false);
+  return buildRecord(plan, input, environment, attempts, runId, outputs, hooks.signal?.aborted ?? false);
 }
 
 async function removePartials(finals: string[]): Promise<void> {
@@ -148,7 +148,15 @@ function toSample(s: RunnerSummary, exit: RunnerExit): Sample {
   };
 }
 
-function buildRecord(plan: RunPlan, input: ResolvedInput, environment: Environment, attempts: Attempt[], id: string, interrupted: boolean): ResultRecord {
+function buildRecord(
+  plan: RunPlan,
+  input: ResolvedInput,
+  environment: Environment,
+  attempts: Attempt[],
+  id: string,
+  planned: Record<string, string>,
+  interrupted: boolean,
+): ResultRecord {
   const good = attempts.filter((a): a is Extract<Attempt, { ok: true }> => a.ok);
   const failed = attempts.find((a): a is Extract<Attempt, { ok: false }> => !a.ok);
   const samples = good.map((a) => toSample(a.summary, a.exit));
@@ -207,9 +215,11 @@ function buildRecord(plan: RunPlan, input: ResolvedInput, environment: Environme
     },
     repeats: { requested: plan.repeat, completed: good.length },
     samples,
-    outputs: last?.outputs ?? {},
+    // The coordinator's paths: a remote runner's own paths are fetched back to these.
+    outputs: last ? Object.fromEntries(Object.keys(last.outputs).map((k) => [k, planned[k]])) : {},
     grid: last?.grid,
     environment,
+    deploy: attempts.find((a) => a.exit?.deploy)?.exit?.deploy,
   };
 }
 

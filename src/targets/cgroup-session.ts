@@ -3,6 +3,7 @@ import { detectCgroupSupport, runInCgroup, type CgroupLimits } from './cgroup.js
 import { RUNNER_ENTRY, tailKeeper } from './local.js';
 import type { RunnerExit, TargetSession } from './transport.js';
 import { targetError } from '../errors.js';
+import { localEnvironment } from '../results/environment.js';
 
 /**
  * Runs the runner on this machine inside a fresh cgroup per run, so an emulated board's memory and CPU
@@ -54,6 +55,7 @@ export async function cgroupSession(limits: CgroupLimits): Promise<TargetSession
         throw err;
       }
     },
+    environment: localEnvironment,
     close: async () => undefined,
   };
 }

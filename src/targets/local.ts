@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseEvent, type RunnerEvent } from '../runner/events.js';
+import { localEnvironment } from '../results/environment.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
 import type { RunnerExit, TargetSession } from './transport.js';
 
@@ -40,6 +41,7 @@ export function localSession(): TargetSession {
         );
       });
     },
+    environment: localEnvironment,
     close: async () => undefined,
   };
 }

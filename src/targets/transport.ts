@@ -1,4 +1,5 @@
 import type { RunnerEvent } from '../runner/events.js';
+import type { Environment } from '../results/schema.js';
 
 /** What a transport reports about one runner process, beyond the runner's own events. */
 export interface RunnerExit {
@@ -12,6 +13,8 @@ export interface RunnerExit {
   stderrTail: string;
   /** Limits that were in force, as the record should state them. */
   limits?: { memoryBytes?: number; cpus?: number; cpuset?: string; note?: string };
+  /** What a remote deploy sent and reused (content-addressed cache on the target). */
+  deploy?: { sentFiles: number; sentBytes: number; reusedFiles: number; bundleId: string };
 }
 
 /** A connection to a target, able to run the runner on a job. */
@@ -19,5 +22,7 @@ export interface TargetSession {
   readonly kind: 'local' | 'ssh';
   /** Runs the runner with its arguments: a job file, or `--floor <job>`, or `--probe`. */
   runRunner(args: string[], onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<RunnerExit>;
+  /** The machine the runner runs on, as result records must state it. */
+  environment(): Promise<Environment>;
   close(): Promise<void>;
 }

@@ -1,0 +1,78 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ResultRecordSchema, type ResultRecord } from '../../src/results/schema.js';
+import { gdal, hil } from '../helpers/cli.js';
+import { haveShared, sharedModelsDir } from '../helpers/shared.js';
+import { canRunSshd, startSshd } from '../helpers/sshd.js';
+
+const ready = haveShared('models/dtacsnet') && canRunSshd();
+
+describe.runIf(ready)('a board over SSH (a real sshd on loopback), capped by a memory cgroup on the board', () => {
+  let sshd: Awaited<ReturnType<typeof startSshd>>;
+  let dir: string;
+  const configFor = (memoryBytes: number) => {
+    const file = path.join(dir, `hil-${memoryBytes}.config.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        targets: {
+          'loopback-board': {
+            description: 'this machine reached over SSH, capped like the flatsat',
+            computer: 'Loopback board',
+            cpus: 2,
+            memoryBytes,
+            devices: [{ name: 'CPU', backend: 'onnxruntime' }],
+            transport: { kind: 'ssh', host: sshd.host, port: sshd.port, user: sshd.user, privateKey: sshd.privateKeyPath, knownHosts: sshd.knownHostsFile, cacheRoot: path.join(dir, 'board-cache') },
+            limits: { memoryBytes },
+          },
+        },
+      }),
+    );
+    return file;
+  };
+  const run = (config: string) =>
+    hil(['--config', config, 'run', '--target', 'loopback-board', '--res', '60', '--scenario', 'ac', '--ac-model', 'CNN_corrector', '--models-dir', sharedModelsDir, '--out', dir, '--json']);
+  const recordOf = (stdout: string): ResultRecord => ResultRecordSchema.parse(JSON.parse(stdout.trim().split('\n').at(-1)!).record);
+
+  beforeAll(async () => {
+    sshd = await startSshd();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hil-ssh-e2e-'));
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('deploys, runs under the board’s 1.7 GB limit, fetches the output, and re-sends nothing the second time', () => {
+    const config = configFor(1_700_000_000);
+    const first = run(config);
+    expect(first.stderr.split('\n').filter((l) => l.startsWith('hil:'))).toEqual([]);
+    expect(first.code).toBe(0);
+    const r1 = recordOf(first.stdout);
+    expect(r1.status).toBe('ok');
+    expect(r1.target).toMatchObject({ name: 'loopback-board', transport: 'ssh' });
+    expect(r1.target.limits?.note).toMatch(/remote cgroup v[12]; swap off/);
+    expect(r1.memory.cgroupPeakBytes).toBeGreaterThan(0);
+    expect(r1.memory.cgroupPeakBytes).toBeLessThan(1_700_000_000);
+    expect(r1.environment?.cores).toBeGreaterThan(0);
+    expect(r1.deploy?.sentFiles).toBeGreaterThan(0);
+    const info = JSON.parse(gdal('gdalinfo', ['-json', r1.outputs.ac]));
+    expect(info.size).toEqual([1830, 1830]);
+    expect(info.bands).toHaveLength(12);
+
+    const second = recordOf(run(config).stdout);
+    expect(second.status).toBe('ok');
+    expect(second.deploy).toMatchObject({ sentFiles: 0, sentBytes: 0 });
+    expect(second.deploy!.reusedFiles).toBe(r1.deploy!.sentFiles + r1.deploy!.reusedFiles);
+  });
+
+  it('records a run that needs more than the board’s memory as oom', () => {
+    const r = run(configFor(120_000_000));
+    expect(r.code).toBe(1);
+    const record = recordOf(r.stdout);
+    expect(record.status).toBe('oom');
+    // The board keeps its cache, never a run's leftovers.
+    expect(readdirSync(path.join(dir, 'board-cache', 'runs'))).toEqual([]);
+  });
+});

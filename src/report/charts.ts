@@ -33,7 +33,7 @@ export function f2VsTimeChart(points: readonly F2Point[]): string {
     body.push(line(xOf(ms), T, xOf(ms), H - B, 'stroke="#eee"'), text(xOf(ms), H - B + 16, formatDuration(ms), 'text-anchor="middle"'));
   }
   body.push(line(L, H - B, W - R, H - B), line(L, T, L, H - B));
-  body.push(text((L + W - R) / 2, H - 12, `Time per run${log ? ' (log scale)' : ''}`, 'text-anchor="middle"'));
+  body.push(text((L + W - R) / 2, H - 12, `Scene-classification time per run${log ? ' (log scale)' : ''}`, 'text-anchor="middle"'));
   body.push(text(14, (T + H - B) / 2, 'F2 (cloud or shadow)', `text-anchor="middle" transform="rotate(-90 14 ${(T + H - B) / 2})"`));
   points.forEach((p, i) => {
     const colour = PALETTE[i % PALETTE.length];

@@ -53,3 +53,25 @@ export function literatureRecord(row: LiteratureRow): ResultRecord {
 export function literatureRecords(): ResultRecord[] {
   return LITERATURE_ROWS.map(literatureRecord);
 }
+
+const x1e4 = (bands: readonly string[], values: readonly number[]) => Object.fromEntries(bands.map((b, i) => [b, values[i] / 10_000]));
+const L2A_BANDS = ['B01', 'B02', 'B03', 'B04', 'B05', 'B06', 'B07', 'B08', 'B8A', 'B09', 'B11', 'B12'];
+
+/**
+ * Published accuracy (REFERENCE.md), beside which measured accuracy is read: AC RMSE per band against
+ * Sen2Cor in reflectance (the tables print × 10⁴), and SC F2 for cloud and shadow masking.
+ */
+export const PUBLISHED_ACCURACY = {
+  rmse: {
+    source: 'DTACSNet repository result tables: mean over 3,505 CloudSEN12 test images',
+    models: {
+      CNN_corrector: x1e4(L2A_BANDS, [183, 135, 111, 100, 115, 159, 177, 184, 183, 333, 133, 105]),
+      'no correction': x1e4(L2A_BANDS, [893, 556, 262, 188, 199, 269, 229, 350, 202, 2180, 284, 340]),
+      CNN_corrector_phisat2: x1e4(['B02', 'B03', 'B04', 'B05', 'B06', 'B07', 'B08'], [154, 126, 113, 139, 173, 182, 190]),
+    } as Record<string, Record<string, number>>,
+  },
+  f2: {
+    source: 'DTACSNet project: median F2 (cloud and cloud shadow) over CloudSEN12 test points',
+    models: { DTACSNet: 0.92, Fmask: 0.7, Sen2Cor: 0.65 } as Record<string, number>,
+  },
+} as const;

@@ -63,6 +63,8 @@ describe.runIf(ready)('the HTML report in headless Chromium', () => {
     expect(body('table1-literature')).toContain('<strong>26m 1s</strong>');
     expect(rows('accuracy-rmse')).toBe(2);
     expect(rows('accuracy-sc')).toBe(4);
+    expect(rows('published-rmse')).toBe(3);
+    expect(rows('published-f2')).toBe(3);
     for (const id of ['chart-f2-time', 'chart-rmse', 'chart-stages']) expect(dom).toMatch(new RegExp(`<svg [^>]*id="${id}"`));
     expect((dom.match(/<circle /g) ?? []).length).toBe(2);
   });

@@ -39,6 +39,23 @@ describe('report model', () => {
     for (const svg of Object.values(byId)) expect(svg).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   });
 
+  it('adds the published accuracy only beside the published rows', () => {
+    expect(model.tables.published).toEqual([]);
+    const withPaper = buildReport([...sampleRecords(), ...literatureRecords()], { inputs: ['r'], skipped: [] });
+    const [rmse, f2] = withPaper.tables.published;
+    expect(rmse.header.slice(0, 4)).toEqual(['Model', 'B01', 'B02', 'B03']);
+    expect(rmse.rows.map((r) => [r[0].text, r[1].text, r[10].text, Boolean(r[10].italic)])).toEqual([
+      ['CNN_corrector', '0.0183', '0.0333', true],
+      ['no correction', '0.0893', '0.2180', true],
+      ['CNN_corrector_phisat2', '-', '-', false],
+    ]);
+    expect(f2.rows.map((r) => r.map((c) => c.text))).toEqual([
+      ['DTACSNet', '0.92'],
+      ['Fmask', '0.70'],
+      ['Sen2Cor', '0.65'],
+    ]);
+  });
+
   it('renders JSON with the numbers and without SVG', () => {
     const json = JSON.parse(renderReport(model, 'json'));
     expect(json.schema).toBe('hil.report/1');

@@ -2,7 +2,7 @@
 // Full-tile benchmark (issue 3): the end-to-end scenario on the synthetic tile and, in the same process
 // run, the inference floor (same models, same patch count, tensors in memory). For `ac` it also times a
 // GDAL copy of the input to the same output format. Writes results/bench-tile-<res>m-<scenario>.json.
-//   npm run bench:tile -- --res 10|20|60 --scenario sc|ac|both [--limit BYTES] [--models-dir DIR] [--batch N]
+//   npm run bench:tile -- --res 10|20|60 --scenario sc|ac|both [--limit BYTES] [--models-dir DIR] [--batch N] [--zlevel 1]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     limit: { type: 'string' },
     'models-dir': { type: 'string', default: process.env.HIL_MODELS_DIR },
     batch: { type: 'string', default: '1' },
+    zlevel: { type: 'string', default: '1' },
+    strategy: { type: 'string', default: 'huffman' },
     out: { type: 'string', default: path.join(PACKAGE_ROOT, 'results') },
   },
 });
@@ -60,7 +62,7 @@ const job = (discard) => ({
   input: { path: input, scale: 1e-4, offset: 0 },
   models: Object.fromEntries(Object.entries(models).map(([k, e]) => [k, { manifest: e.manifest, path: e.filePath, backend: 'onnxruntime', device: 'CPU' }])),
   output: { sc: path.join(workDir, 'sc.tif'), ac: path.join(workDir, 'ac.tif'), discard },
-  engine: { batch: Number(values.batch), intraOpThreads: 0, interOpThreads: 0, compressionLevel: 6, predictor: 2, prefetch: 2, writeQueue: 4, memSampleMs: 250 },
+  engine: { batch: Number(values.batch), intraOpThreads: 0, interOpThreads: 0, compressionLevel: Number(values.zlevel), deflateStrategy: values.strategy, predictor: 2, prefetch: 2, writeQueue: 4, memSampleMs: 250 },
 });
 const limit = values.limit ? Number(values.limit) : undefined;
 const session = limit ? await cgroupSession({ memoryBytes: limit }) : localSession();
@@ -116,9 +118,9 @@ if (scenario === 'ac') {
   log('GDAL copy of the input to the same output format…');
   const copy = path.join(workDir, 'gdal-copy.tif');
   const t = performance.now();
-  const g = spawnSync('gdal_translate', ['-q', '-co', 'TILED=YES', '-co', `BLOCKXSIZE=${report.grid.tile}`, '-co', `BLOCKYSIZE=${report.grid.tile}`, '-co', 'COMPRESS=DEFLATE', '-co', 'ZLEVEL=6', '-co', 'PREDICTOR=2', '-co', 'INTERLEAVE=BAND', '-co', 'BIGTIFF=IF_SAFER', '-co', 'NUM_THREADS=ALL_CPUS', input, copy], { stdio: 'inherit' });
+  const g = spawnSync('gdal_translate', ['-q', '-co', 'TILED=YES', '-co', `BLOCKXSIZE=${report.grid.tile}`, '-co', `BLOCKYSIZE=${report.grid.tile}`, '-co', 'COMPRESS=DEFLATE', '-co', `ZLEVEL=${values.zlevel}`, '-co', 'PREDICTOR=2', '-co', 'INTERLEAVE=BAND', '-co', 'BIGTIFF=IF_SAFER', '-co', 'NUM_THREADS=ALL_CPUS', input, copy], { stdio: 'inherit' });
   if (g.status !== 0) throw new Error('gdal_translate failed');
-  report.gdalCopy = { ms: performance.now() - t, bytes: statSync(copy).size, command: 'gdal_translate -co TILED=YES -co BLOCKXSIZE/BLOCKYSIZE=<tile> -co COMPRESS=DEFLATE -co ZLEVEL=6 -co PREDICTOR=2 -co INTERLEAVE=BAND -co NUM_THREADS=ALL_CPUS' };
+  report.gdalCopy = { ms: performance.now() - t, bytes: statSync(copy).size, command: 'gdal_translate -co TILED=YES -co BLOCKXSIZE/BLOCKYSIZE=<tile> -co COMPRESS=DEFLATE -co ZLEVEL=<zlevel> -co PREDICTOR=2 -co INTERLEAVE=BAND -co NUM_THREADS=ALL_CPUS' };
   report.ratioToGdalCopy = e2eMs / report.gdalCopy.ms;
 }
 rmSync(workDir, { recursive: true, force: true });

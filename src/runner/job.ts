@@ -54,7 +54,9 @@ export const JobSchema = z.object({
       batch: z.number().int().positive().default(1),
       intraOpThreads: z.number().int().nonnegative().default(0),
       interOpThreads: z.number().int().nonnegative().default(0),
-      compressionLevel: z.number().int().min(0).max(9).default(6),
+      /** Output deflate: level 1 and Huffman-only coding keep encoding cheap next to inference (README). */
+      compressionLevel: z.number().int().min(0).max(9).default(1),
+      deflateStrategy: z.enum(['default', 'huffman', 'rle']).default('huffman'),
       predictor: z.union([z.literal(1), z.literal(2)]).default(2),
       /** How many blocks may be read ahead of inference; bounds memory. */
       prefetch: z.number().int().positive().default(2),
@@ -66,7 +68,8 @@ export const JobSchema = z.object({
       batch: 1,
       intraOpThreads: 0,
       interOpThreads: 0,
-      compressionLevel: 6,
+      compressionLevel: 1,
+      deflateStrategy: 'huffman',
       predictor: 2,
       prefetch: 2,
       writeQueue: 4,

@@ -54,6 +54,7 @@ async function openWriter(job: Job, p: PreparedJob, stage: Stage): Promise<Tiled
     tileSize: p.grid.tile,
     compression: 'deflate',
     level: job.engine.compressionLevel,
+    strategy: job.engine.deflateStrategy,
     predictor: ac ? job.engine.predictor : 1,
     bigtiff: 'auto',
     geo: info.geo,

@@ -42,6 +42,28 @@ export const EnvironmentSchema = z.object({
 });
 export type Environment = z.infer<typeof EnvironmentSchema>;
 
+/** Per-call latency of one model on one device (`hil bench`); cold start is kept apart from the steady state. */
+export const BenchResultSchema = z.object({
+  patch: z.number().int(),
+  batch: z.number().int(),
+  cold: z.object({ sessionMs: z.number(), firstInferenceMs: z.number() }),
+  steady: z.object({
+    /** tinybench in the runner, or the external tool's own report (exec backends). */
+    source: z.enum(['tinybench', 'tool']),
+    iterations: z.number().int(),
+    meanMs: z.number(),
+    p50Ms: z.number(),
+    p99Ms: z.number().nullable(),
+    minMs: z.number().nullable(),
+    maxMs: z.number().nullable(),
+    /** Relative margin of error of the mean, percent (95 %); null where the tool reports no samples. */
+    rmePct: z.number().nullable(),
+    /** Input pixels per second at the mean latency, in millions. */
+    mpxPerS: z.number(),
+  }),
+});
+export type BenchResult = z.infer<typeof BenchResultSchema>;
+
 export const ResultRecordSchema = z.object({
   schema: z.literal(RESULT_SCHEMA),
   id: z.string(),
@@ -104,5 +126,7 @@ export const ResultRecordSchema = z.object({
   /** For remote targets: what the deploy sent and what the board's cache already had. */
   deploy: z.object({ sentFiles: z.number(), sentBytes: z.number(), reusedFiles: z.number(), bundleId: z.string() }).optional(),
   accuracy: z.record(z.string(), z.unknown()).optional(),
+  /** Set on `hil bench` records, which time calls on one patch, not a tile (timings.totalMs is null). */
+  bench: BenchResultSchema.optional(),
 });
 export type ResultRecord = z.infer<typeof ResultRecordSchema>;

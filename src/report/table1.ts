@@ -1,6 +1,7 @@
 import { medianCI, median } from '../metrics/stats.js';
 import { TILE_SIZE_PX } from '../raster/bands.js';
-import { deviceLabel, peakBytes } from '../results/query.js';
+import { fingerprintId } from '../results/fingerprint.js';
+import { deviceLabel, newestFirst, peakBytes } from '../results/query.js';
 import type { ResultRecord } from '../results/schema.js';
 import { formatBytes, formatDuration } from './format.js';
 import { markdownTable, type CellView, type TableView } from './view.js';
@@ -24,6 +25,8 @@ export interface Table1Cell {
   bold: boolean;
   /** Ids of the records behind the cell (several records of one configuration are pooled). */
   records: string[];
+  /** Older records of the configuration left out: another build (git sha) or another environment. */
+  older: number;
 }
 
 export interface Table1Row {
@@ -48,16 +51,24 @@ export interface Table1 {
   citation?: string;
 }
 
-const EMPTY: Table1Cell = { text: '-', ms: null, status: 'empty', spread: null, bold: false, records: [] };
+const EMPTY: Table1Cell = { text: '-', ms: null, status: 'empty', spread: null, bold: false, records: [], older: 0 };
+
+/** The records of the newest build in the newest environment: repeats of one thing, safe to pool. */
+function newestBuild(records: readonly ResultRecord[]): ResultRecord[] {
+  const newest = newestFirst(records)[0];
+  return records.filter((r) => r.environment?.gitSha === newest.environment?.gitSha && fingerprintId(r) === fingerprintId(newest));
+}
 
 /** The Table 1 text of a cell's records: pooled repeats' median, or how the runs failed. */
-export function cellOf(records: readonly ResultRecord[]): Table1Cell {
-  if (records.length === 0) return { ...EMPTY };
+export function cellOf(all: readonly ResultRecord[]): Table1Cell {
+  if (all.length === 0) return { ...EMPTY };
+  const records = newestBuild(all);
+  const older = all.length - records.length;
   const ids = records.map((r) => r.id);
   const done = records.filter((r) => (r.status === 'ok' || r.status === 'partial') && r.timings.totalMs !== null);
   if (done.length === 0) {
     const oom = records.some((r) => r.status === 'oom');
-    return { ...EMPTY, text: oom ? 'Memory crash' : 'error', status: oom ? 'oom' : 'error', records: ids };
+    return { ...EMPTY, text: oom ? 'Memory crash' : 'error', status: oom ? 'oom' : 'error', records: ids, older };
   }
   const samples = done.flatMap((r) => r.samples.map((s) => s.totalMs));
   // Published figures carry no samples: their single value is the figure.
@@ -72,7 +83,7 @@ export function cellOf(records: readonly ResultRecord[]): Table1Cell {
         ? { lower: ci.lower, upper: ci.upper, n: values.length, kind: 'ci95' }
         : { lower: Math.min(...values), upper: Math.max(...values), n: values.length, kind: 'range' };
   }
-  return { text: formatDuration(ms), ms, status, spread, bold: false, records: ids };
+  return { text: formatDuration(ms), ms, status, spread, bold: false, records: ids, older };
 }
 
 /** "4m 15s (4m 10s–4m 21s, n=5)" where there are repeats; "(partial)" where some repeats failed. */
@@ -131,7 +142,10 @@ function draftRows(records: readonly ResultRecord[]): Draft[] {
 }
 
 function toRow(d: Draft): Table1Row {
-  const all = [...d.records.sc, ...d.records.ac, ...d.records.both];
+  const cells = { sc: cellOf(d.records.sc), ac: cellOf(d.records.ac), both: cellOf(d.records.both) };
+  // Memory, like time, from the records the cells pooled.
+  const pooled = new Set(STAGES.flatMap((s) => cells[s].records));
+  const all = [...d.records.sc, ...d.records.ac, ...d.records.both].filter((r) => pooled.has(r.id));
   const peaks = all.map((r) => peakBytes(r.memory)).filter((p): p is number => p !== null);
   const label = [...new Set([d.scModel, d.acModel].filter((x): x is string => Boolean(x)))].join(' + ');
   return {
@@ -141,7 +155,7 @@ function toRow(d: Draft): Table1Row {
     res: d.res,
     scModel: d.scModel,
     acModel: d.acModel,
-    cells: { sc: cellOf(d.records.sc), ac: cellOf(d.records.ac), both: cellOf(d.records.both) },
+    cells,
     peakBytes: peaks.length ? Math.max(...peaks) : null,
     derived: false,
     crop: all.map(cropOf).find((c) => c !== null) ?? null,
@@ -176,7 +190,7 @@ function derivedRows(rows: readonly Table1Row[]): Table1Row[] {
       cells: {
         sc: { ...sc.cells.sc },
         ac: { ...ac.cells.ac },
-        both: { text: formatDuration(bothMs), ms: bothMs, status: 'ok', spread: null, bold: false, records: [...sc.cells.sc.records, ...ac.cells.ac.records] },
+        both: { text: formatDuration(bothMs), ms: bothMs, status: 'ok', spread: null, bold: false, records: [...sc.cells.sc.records, ...ac.cells.ac.records], older: 0 },
       },
       peakBytes: Math.max(sc.peakBytes ?? 0, ac.peakBytes ?? 0) || null,
       derived: true,
@@ -277,6 +291,10 @@ export function table1Notes(table: Table1): string[] {
   }
   for (const r of table.rows.filter((r) => r.crop)) {
     notes.push(`${CROP_MARK} ${r.model} on ${r.computer} ${r.device} at ${r.res} m ran on a ${r.crop!.width} × ${r.crop!.height} px input, not a full tile.`);
+  }
+  const older = table.rows.reduce((n, r) => n + STAGES.reduce((m, s) => m + r.cells[s].older, 0), 0);
+  if (older > 0) {
+    notes.push(`Each cell pools the repeats of its newest build and environment; ${older} older record(s) are left out (choose a build with --git-sha).`);
   }
   if (table.rows.some((r) => STAGES.some((s) => r.cells[s].spread))) {
     notes.push('Times are medians of the repeats; in parentheses the 95 % confidence interval of the median (6 repeats or more) or the range (fewer), and the number of repeats.');

@@ -72,6 +72,19 @@ describe('Table 1 from measured records', () => {
     expect(md).toContain('range (fewer)');
   });
 
+  it('pools only the newest build and environment of a configuration, and says how many it left out', () => {
+    const cell = cellOf([
+      record({ times: [9000], env: { gitSha: 'old' }, createdAt: '2026-01-01T00:00:00Z' }),
+      record({ times: [5000, 6000], env: { gitSha: 'new' }, createdAt: '2026-01-02T00:00:00Z' }),
+      record({ times: [7000], env: { gitSha: 'new' }, createdAt: '2026-01-03T00:00:00Z' }),
+      record({ times: [1000], env: { gitSha: 'new', onnxruntime: '1.17.0' }, createdAt: '2026-01-01T12:00:00Z' }),
+    ]);
+    expect(cell).toMatchObject({ ms: 6000, older: 2, spread: { n: 3 } });
+    const md = renderTable1Markdown([record({ times: [1000], env: { gitSha: 'a' }, createdAt: '2026-01-01T00:00:00Z' }), record({ times: [2000], env: { gitSha: 'b' } })]);
+    expect(md).toContain('| 2s |');
+    expect(md).toContain('1 older record(s) are left out (choose a build with --git-sha)');
+  });
+
   it('shows the peak memory column and marks inputs smaller than a tile', () => {
     const table = buildTable1([record({ res: 60, peaks: [812e6], input: { width: 512, height: 512 } })], 'measured');
     const view = table1View(table);

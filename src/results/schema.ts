@@ -46,7 +46,8 @@ export type Environment = z.infer<typeof EnvironmentSchema>;
 export const BenchResultSchema = z.object({
   patch: z.number().int(),
   batch: z.number().int(),
-  cold: z.object({ sessionMs: z.number(), firstInferenceMs: z.number() }),
+  /** Session creation and the first call; for an external tool, its model load and first call where it reports them. */
+  cold: z.object({ sessionMs: z.number().nullable(), firstInferenceMs: z.number().nullable() }),
   steady: z.object({
     /** tinybench in the runner, or the external tool's own report (exec backends). */
     source: z.enum(['tinybench', 'tool']),

@@ -1,0 +1,86 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { jobModelFor, type ServedDevice } from '../backends/job-model.js';
+import { launchBench } from '../bench/launch.js';
+import { benchRecord } from '../bench/record.js';
+import { findTarget } from '../config/config.js';
+import { usageError } from '../errors.js';
+import { resolveModel, verifyModel } from '../models/registry.js';
+import { localEnvironment } from '../results/environment.js';
+import { writeRecord } from '../scenarios/execute.js';
+import { parseDevices } from '../scenarios/plan.js';
+import { ensureWritableDir } from '../util/atomic.js';
+import { configFor } from './options.js';
+
+interface BenchFlags {
+  model: string;
+  device: string;
+  target: string;
+  patch?: string;
+  batch: string;
+  threads: string;
+  time: string;
+  out?: string;
+  json?: boolean;
+}
+
+function positiveInt(v: string, flag: string, min = 1): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw usageError(`${flag} ${v} is not an integer ≥ ${min}`, `e.g. ${flag} ${Math.max(min, 1)}`);
+  return n;
+}
+
+const ms = (v: number | null) => (v === null ? '-' : `${v.toFixed(2)} ms`);
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('Per-patch latency of one model on one device: cold start apart from steady state (tinybench), written as a result record')
+    .requiredOption('--model <id|file>', 'model to time (hil models list)')
+    .option('--device <name>', 'device of the target (its profile says which backend serves it)', 'CPU')
+    .option('--target <name>', 'target profile (local transports)', 'local')
+    .option('--patch <px>', 'patch side in pixels (default: the model manifest)')
+    .option('--batch <n>', 'patches per call', '1')
+    .option('--threads <n>', 'intra-op threads (0 = runtime default)', '0')
+    .option('--time <ms>', 'steady-state time budget for tinybench', '2000')
+    .option('--out <dir>', 'folder for the record (default: <results>/bench, apart from tile runs)')
+    .option('--json', 'print the record as JSON')
+    .action(async (flags: BenchFlags, cmd: Command) => {
+      const config = configFor(cmd);
+      const target = findTarget(config, flags.target);
+      const entry = resolveModel(flags.model, config.modelsDir);
+      const task = entry.manifest.task;
+      // The same check as a run's plan: a device the target lacks, or cannot drive, fails here.
+      const device = parseDevices(flags.device, target, [task])[task]!;
+      const served = target.devices.find((d) => d.name.toUpperCase() === device) as ServedDevice;
+      await verifyModel(entry, config.modelsDir);
+      const m = entry.manifest;
+      const patch = flags.patch === undefined ? (m.spatial.kind === 'fixed' ? m.spatial.width : m.patchSize) : positiveInt(flags.patch, '--patch');
+      const outDir = path.resolve(flags.out ?? path.join(config.resultsDir, 'bench'));
+      await ensureWritableDir(outDir);
+      const outcome = await launchBench(target, {
+        model: jobModelFor(m, entry.filePath, served),
+        patch,
+        batch: positiveInt(flags.batch, '--batch'),
+        threads: positiveInt(flags.threads, '--threads', 0),
+        timeMs: positiveInt(flags.time, '--time'),
+      });
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+      const record = benchRecord({ id: `${stamp}-${target.name}-bench-${m.id}-${device}`, target, entry, device, outcome, environment: await localEnvironment(), limitsNote: outcome.limitsNote });
+      const file = await writeRecord(record, outDir);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ file, record }, null, 2)}\n`);
+        return;
+      }
+      const { cold, steady } = outcome.result;
+      process.stdout.write(
+        [
+          `${m.id} (${m.precision}) on ${target.name} ${device} via ${outcome.backend.backend} ${outcome.backend.version}: ${outcome.result.batch}×${patch}×${patch} px per call`,
+          `cold start  model load ${ms(cold.sessionMs)}, first inference ${ms(cold.firstInferenceMs)}`,
+          `steady      ${steady.source === 'tool' ? 'measured by the tool' : 'tinybench'}, ${steady.iterations} calls: mean ${ms(steady.meanMs)}, p50 ${ms(steady.p50Ms)}, p99 ${ms(steady.p99Ms)}, ±${steady.rmePct === null ? '-' : steady.rmePct.toFixed(2)} %`,
+          `throughput  ${steady.mpxPerS.toFixed(2)} Mpx/s`,
+          `result: ${file}`,
+        ].join('\n') + '\n',
+      );
+    });
+}

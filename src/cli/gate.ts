@@ -45,7 +45,8 @@ export function registerGate(program: Command): void {
     .option('--allow-env-mismatch', 'compare results from different environments instead of refusing (exit 3)')
     .option('--junit <file>', 'also write the checks as JUnit XML')
     .option('--json', 'print the result as JSON instead of the Markdown summary');
-  registerQueryOptions(cmd);
+  // Baseline and candidate differ in build and often in model, so only the configuration is selectable.
+  registerQueryOptions(cmd, ['target', 'scenario', 'res']);
   cmd.addHelpText('after', '\nExit codes: 0 pass, 1 regression, 2 bad input, 3 results from different environments.');
   cmd.action(async (flags: GateFlags, c: Command) => {
     // --config is declared on the root program, so commander hands it to the globals, not to this verb.

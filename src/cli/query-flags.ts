@@ -11,13 +11,18 @@ export interface QueryFlags {
   gitSha?: string;
 }
 
-export function registerQueryOptions(cmd: Command): Command {
-  return cmd
-    .option('--target <name>', 'only records of this target')
-    .option('--scenario <name>', 'only records of this scenario: sc, ac or both')
-    .option('--model <id>', 'only records using this model (either stage)')
-    .option('--res <m>', 'only records at this resolution in metres')
-    .option('--git-sha <sha>', 'only records measured with this harness commit (a prefix is enough)');
+const OPTIONS: Record<keyof QueryFlags, [flags: string, description: string]> = {
+  target: ['--target <name>', 'only records of this target'],
+  scenario: ['--scenario <name>', 'only records of this scenario: sc, ac or both'],
+  model: ['--model <id>', 'only records using this model (either stage)'],
+  res: ['--res <m>', 'only records at this resolution in metres'],
+  gitSha: ['--git-sha <sha>', 'only records measured with this harness commit (a prefix is enough)'],
+};
+
+/** Adds the selection flags; a verb that compares builds or models leaves those out. */
+export function registerQueryOptions(cmd: Command, which: readonly (keyof QueryFlags)[] = ['target', 'scenario', 'model', 'res', 'gitSha']): Command {
+  for (const key of which) cmd.option(...OPTIONS[key]);
+  return cmd;
 }
 
 export function queryFromFlags(flags: QueryFlags): ResultQuery {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode } from '../errors.js';
+import { ExitCode, targetError } from '../errors.js';
 import { accuracyForOutputs } from '../eval/accuracy.js';
 import { resolveReference } from '../eval/reference.js';
 import { verifyModel } from '../models/registry.js';
@@ -10,6 +10,7 @@ import { writeSyntheticTile } from '../raster/synth.js';
 import { renderTable1Markdown } from '../report/table1.js';
 import { executePlan, writeRecord, type ResolvedInput } from '../scenarios/execute.js';
 import { planRun, type PlanOptions, type RunPlan } from '../scenarios/plan.js';
+import { checkSession } from '../targets/check.js';
 import { openTargetSession } from '../targets/session.js';
 import { ensureWritableDir } from '../util/atomic.js';
 import { cachedSha256 } from '../util/hash-cache.js';
@@ -77,6 +78,10 @@ export function registerRun(program: Command): void {
       const session = await openTargetSession(plan.target);
       let record;
       try {
+        const failed = (await checkSession(plan.target, session, plan.res, [...new Set(Object.values(plan.devices))])).filter((r) => !r.ok);
+        if (failed.length > 0) {
+          throw targetError(`target ${plan.target.name} fails its check: ${failed.map((r) => `${r.check}: ${r.detail}`).join('; ')}`, `fix it and see hil targets check ${plan.target.name}`);
+        }
         const environment = await session.environment();
         record = await executePlan(plan, session, input, environment, {
           signal: abort.signal,

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { findTarget } from '../config/config.js';
+import { ExitCode } from '../errors.js';
+import { checkFailed, checkTarget } from '../targets/check.js';
 import { formatBytes } from '../report/format.js';
 import type { TargetProfile } from '../targets/profile.js';
 import { configFor } from './options.js';
@@ -41,5 +43,16 @@ export function registerTargets(program: Command): void {
     .action((name: string, _flags: unknown, cmd: Command) => {
       const t = findTarget(configFor(cmd), name);
       process.stdout.write(`${JSON.stringify(t, null, 2)}\n`);
+    });
+  targets
+    .command('check')
+    .description('Check that a target can run: reachability, auth and host key, runner, Node, onnxruntime, devices, limits, disk (exit 1 if any check fails)')
+    .argument('<name>', 'target name')
+    .option('--json', 'print JSON')
+    .action(async (name: string, flags: { json?: boolean }, cmd: Command) => {
+      const rows = await checkTarget(findTarget(configFor(cmd), name));
+      if (flags.json) process.stdout.write(`${JSON.stringify({ target: name, ok: !checkFailed(rows), checks: rows }, null, 2)}\n`);
+      else process.stdout.write(`${textTable(['CHECK', 'STATUS', 'DETAIL'], rows.map((r) => [r.check, r.ok ? 'ok' : 'FAIL', r.detail]))}\n`);
+      if (checkFailed(rows)) process.exitCode = ExitCode.failed;
     });
 }

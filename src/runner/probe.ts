@@ -1,4 +1,4 @@
-import { statfsSync } from 'node:fs';
+import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import si from 'systeminformation';
 
@@ -21,6 +21,7 @@ export async function probeHost(): Promise<Record<string, unknown>> {
   }
   return {
     hostname: os.hostname(),
+    myriadDevices: usbDevicesOf(MOVIDIUS_VENDOR),
     platform: process.platform,
     arch: process.arch,
     os: `${osInfo.distro} ${osInfo.release}`.trim(),
@@ -34,4 +35,22 @@ export async function probeHost(): Promise<Record<string, unknown>> {
     gpus: (graphics?.controllers ?? []).map((c) => `${c.vendor} ${c.model}`.trim()),
     freeDiskBytes,
   };
+}
+
+/** Intel Movidius (Myriad-X) USB vendor id. */
+const MOVIDIUS_VENDOR = '03e7';
+
+/** How many USB devices of a vendor the kernel sees (a VPU stick or an on-board Myriad-X enumerates as USB). */
+function usbDevicesOf(vendor: string): number {
+  try {
+    return readdirSync('/sys/bus/usb/devices').filter((d) => {
+      try {
+        return readFileSync(`/sys/bus/usb/devices/${d}/idVendor`, 'utf8').trim() === vendor;
+      } catch {
+        return false;
+      }
+    }).length;
+  } catch {
+    return 0;
+  }
 }

@@ -14,6 +14,7 @@ import { buildBundle } from './bundle.js';
 import { buildRemoteCgroupScripts } from './cgroup-remote.js';
 import { DEFAULT_CACHE_ROOT, deployBundle, probeRemotePlatform, resolveRemotePath, runRemote, type DeployResult, type RemotePlatform } from './deploy.js';
 import { tailKeeper } from './local.js';
+import { probeTarget } from './probe.js';
 import { acquireTargetLock, type TargetLock } from './lock.js';
 import type { TargetProfile, Transport } from './profile.js';
 import { connectSsh, shellQuote, type SshConnection } from './ssh.js';
@@ -117,11 +118,7 @@ class SshTargetSession implements TargetSession {
   }
 
   async environment(): Promise<Environment> {
-    let host: Record<string, unknown> | undefined;
-    const exit = await this.runRunner(['--probe'], (ev) => {
-      if (ev.ev === 'probe') host = ev.host;
-    });
-    if (!host) throw targetError(`the runner on ${this.target.name} did not describe the host (exit ${exit.exitCode}): ${exit.stderrTail}`, 'run hil targets check for details');
+    const host = await probeTarget(this, this.target.name);
     // The bundle is this coordinator's build, so its version and commit are ours.
     return { ...probeToEnvironment(host), hil: hilVersion(), gitSha: gitSha() };
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,27 @@ describe.runIf(ready)('a board over SSH (a real sshd on loopback), capped by a m
     expect(second.status).toBe('ok');
     expect(second.deploy).toMatchObject({ sentFiles: 0, sentBytes: 0 });
     expect(second.deploy!.reusedFiles).toBe(r1.deploy!.sentFiles + r1.deploy!.reusedFiles);
+  });
+
+  it('checks the board through the same transport, and refuses a host key it was not told to trust', () => {
+    const ok = hil(['--config', configFor(1_700_000_000), 'targets', 'check', 'loopback-board', '--json']);
+    expect(ok.code).toBe(0);
+    const checks = JSON.parse(ok.stdout).checks.map((c: { check: string; ok: boolean }) => [c.check, c.ok]);
+    expect(checks).toEqual(expect.arrayContaining([['connect', true], ['runner', true], ['limits', true], ['node', true], ['onnxruntime', true], ['device CPU', true]]));
+
+    const strange = path.join(dir, 'strange_known_hosts');
+    writeFileSync(strange, `[${sshd.host}]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n`);
+    const config = configFor(1_700_000_000);
+    const text = readFileSync(config, 'utf8').replace(JSON.stringify(sshd.knownHostsFile), JSON.stringify(strange));
+    writeFileSync(config, text);
+    const bad = hil(['--config', config, 'targets', 'check', 'loopback-board']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/connect\s+FAIL/);
+    expect(bad.stdout).toContain(sshd.hostFingerprint);
+    const run = hil(['--config', config, 'run', '--target', 'loopback-board', '--res', '60', '--out', dir]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain(sshd.hostFingerprint);
   });
 
   it('records a run that needs more than the board’s memory as oom', () => {

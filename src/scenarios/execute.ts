@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { jobModelFor } from '../backends/job-model.js';
 import { HilError, outputError, type ErrorKind } from '../errors.js';
 import type { ModelEntry } from '../models/registry.js';
 import type { RunnerEvent, RunnerSummary } from '../runner/events.js';
@@ -112,8 +113,10 @@ async function runOnce(session: TargetSession, args: string[], onEvent: (ev: Run
   return { ok: false, status: 'error', kind: signal?.aborted ? 'interrupted' : 'internal', message: `runner ${how}${exit.stderrTail ? `: ${exit.stderrTail.split('\n').slice(-3).join(' | ')}` : ''}`, exit };
 }
 
-function jobModel(entry: ModelEntry, device: string): JobModel {
-  return { manifest: entry.manifest, path: entry.filePath, backend: entry.manifest.format === 'builtin' ? 'builtin' : 'onnxruntime', device };
+function jobModel(plan: RunPlan, entry: ModelEntry, stage: 'sc' | 'ac'): JobModel {
+  const name = plan.devices[stage] ?? 'CPU';
+  const device = plan.target.devices.find((d) => d.name.toUpperCase() === name) ?? { name, backend: 'onnxruntime' as const };
+  return jobModelFor(entry.manifest, entry.filePath, device);
 }
 
 export function buildJob(plan: RunPlan, input: ResolvedInput, outputs: Record<string, string>): Job {
@@ -122,8 +125,8 @@ export function buildJob(plan: RunPlan, input: ResolvedInput, outputs: Record<st
     scenario: plan.scenario,
     input: { path: input.path, bands: input.bands, scale: input.scale, offset: input.offset, nodata: input.nodata },
     models: {
-      sc: plan.models.sc ? jobModel(plan.models.sc, plan.devices.sc ?? 'CPU') : undefined,
-      ac: plan.models.ac ? jobModel(plan.models.ac, plan.devices.ac ?? 'CPU') : undefined,
+      sc: plan.models.sc ? jobModel(plan, plan.models.sc, 'sc') : undefined,
+      ac: plan.models.ac ? jobModel(plan, plan.models.ac, 'ac') : undefined,
     },
     output: { sc: outputs.sc, ac: outputs.ac },
     engine: {

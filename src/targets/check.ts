@@ -2,6 +2,8 @@ import { errorMessage } from '../errors.js';
 import { formatBytes } from '../report/format.js';
 import { TILE_SIZE_PX, type Resolution } from '../raster/bands.js';
 import type { TargetProfile } from './profile.js';
+
+type DeviceProfile = TargetProfile['devices'][number];
 import { probeTarget } from './probe.js';
 import { openTargetSession } from './session.js';
 import type { TargetSession } from './transport.js';
@@ -74,14 +76,21 @@ export async function checkSession(
   const major = Number(/^v(\d+)/.exec(node)?.[1]);
   rows.push({ check: 'node', ok: major >= MIN_NODE_MAJOR, detail: major >= MIN_NODE_MAJOR ? node : `${node}: hil needs Node ≥ ${MIN_NODE_MAJOR}` });
   rows.push({ check: 'onnxruntime', ok: typeof host.onnxruntime === 'string', detail: typeof host.onnxruntime === 'string' ? host.onnxruntime : 'onnxruntime-node does not load on the target' });
-  for (const device of devices) rows.push(deviceRow(device, host));
+  for (const name of devices) rows.push(deviceRow(target.devices.find((d) => d.name === name) ?? { name, backend: 'onnxruntime' }, host));
   const free = Number(host.freeDiskBytes);
   const need = outputBytesAt(res);
   rows.push({ check: 'disk', ok: free >= need, detail: `${formatBytes(free)} free in the home folder${free < need ? ` (a ${res} m run may need ${formatBytes(need)})` : ''}` });
   return rows;
 }
 
-function deviceRow(name: string, host: Record<string, unknown>): CheckRow {
+function deviceRow(device: DeviceProfile, host: Record<string, unknown>): CheckRow {
+  const name = device.name;
+  if (device.backend === 'exec') {
+    // The tool owns the device (a VPU behind OpenVINO 2022.3's benchmark_app, say); a tool that cannot
+    // reach it fails the run with its own error, and nothing is measured.
+    const seen = name === 'MYRIAD' ? `; Movidius USB devices visible: ${Number(host.myriadDevices)}` : '';
+    return { check: `device ${name}`, ok: Boolean(device.exec), detail: device.exec ? `served by ${device.exec.command[0]}${seen}` : 'the profile gives no exec command for it' };
+  }
   const gpus = Array.isArray(host.gpus) ? (host.gpus as string[]) : [];
   if (name === 'CPU') return { check: 'device CPU', ok: true, detail: 'always present' };
   if (name === 'GPU') {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ExecToolSchema } from '../backends/exec-tool.js';
 
 /** How the coordinator reaches a target. */
 export const TransportSchema = z.discriminatedUnion('kind', [
@@ -23,6 +24,8 @@ export const DeviceSchema = z.object({
   name: z.string(),
   backend: z.enum(['onnxruntime', 'openvino', 'exec', 'builtin']),
   description: z.string().optional(),
+  /** For the exec backend: the tool on the target that runs a model on this device (e.g. benchmark_app). */
+  exec: ExecToolSchema.optional(),
 });
 
 /** A target: what the hardware is, and how to reach it. */

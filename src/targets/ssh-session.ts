@@ -166,7 +166,11 @@ function mapJob(job: Job, runDir: string): { remoteJob: Job; extra: { localPath:
   remoteJob.input.path = place(job.input.path, 'inputs');
   for (const key of ['sc', 'ac'] as const) {
     const m = job.models[key];
-    if (m?.path) remoteJob.models[key]!.path = place(m.path, 'models');
+    if (m?.path) {
+      remoteJob.models[key]!.path = place(m.path, 'models');
+      // An OpenVINO IR is two files: the runtime finds the weights beside the .xml.
+      if (m.manifest.format === 'openvino-ir') place(m.path.replace(/\.xml$/i, '.bin'), 'models');
+    }
     if (job.output[key]) remoteJob.output[key] = `${runDir}/${key}.tif`;
   }
   return { remoteJob, extra };

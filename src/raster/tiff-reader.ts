@@ -101,7 +101,33 @@ function fileSource(handle: fs.FileHandle) {
   };
 }
 
+/**
+ * Where the first image directory starts, read from the TIFF header, or undefined when the file does
+ * not start like a TIFF. Writers that stream (hil's, GDAL's COG) put the directory at the end, so a cut
+ * file loses it: saying so beats a parser's "offset out of bounds".
+ */
+async function firstIfdOffset(handle: fs.FileHandle): Promise<number | undefined> {
+  const head = Buffer.alloc(16);
+  const { bytesRead } = await handle.read(head, 0, 16, 0);
+  if (bytesRead < 8) return undefined;
+  const order = head.toString('latin1', 0, 2);
+  if (order !== 'II' && order !== 'MM') return undefined;
+  const le = order === 'II';
+  const magic = le ? head.readUInt16LE(2) : head.readUInt16BE(2);
+  if (magic === 42) return le ? head.readUInt32LE(4) : head.readUInt32BE(4);
+  if (magic === 43 && bytesRead >= 16) return Number(le ? head.readBigUInt64LE(8) : head.readBigUInt64BE(8));
+  return undefined;
+}
+
 async function parseImage(path: string, handle: fs.FileHandle): Promise<GeoTIFFImage> {
+  const ifd = await firstIfdOffset(handle);
+  const size = (await handle.stat()).size;
+  if (ifd !== undefined && ifd >= size) {
+    throw inputError(
+      `${path} is truncated: its image directory starts at byte ${ifd} but the file has ${size} bytes`,
+      'the file was cut off (an interrupted copy or download?): copy or regenerate it',
+    );
+  }
   try {
     const tiff = await GeoTIFF.fromSource(fileSource(handle) as unknown as Parameters<typeof GeoTIFF.fromSource>[0]);
     return await tiff.getImage(0);

@@ -1,8 +1,8 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hil } from '../helpers/cli.js';
+import { gdal, hil } from '../helpers/cli.js';
 import { haveShared, sharedDataDir, sharedModelsDir } from '../helpers/shared.js';
 
 const ready = haveShared('models/dtacsnet');
@@ -61,6 +61,29 @@ describe.runIf(ready)('hil run refuses bad input cleanly', () => {
     expectCleanRefusal([...base, '--res', '15'], /--res 15 is not a Sentinel-2 resolution/);
     expectCleanRefusal([...base, '--scenario', 'everything'], /--scenario everything is unknown/);
   });
+
+  it('a truncated GeoTIFF (a real tile cut in half)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-cut-'));
+    const tile = path.join(dir, 'tile.tif');
+    expect(hil(['data', 'synth', '--res', '60', '--size', '600', '--out', tile]).code).toBe(0);
+    const bytes = readFileSync(tile);
+    writeFileSync(tile, bytes.subarray(0, bytes.length >> 1));
+    expectCleanRefusal([...base, '--input', tile], /truncated|damaged|corrupt/i);
+  });
+
+  it('an input of 8-bit samples, which cannot hold L1C digital numbers', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-u8-'));
+    const src = path.join(dir, 'tile.tif');
+    expect(hil(['data', 'synth', '--res', '60', '--size', '256', '--out', src]).code).toBe(0);
+    const u8 = path.join(dir, 'u8.tif');
+    gdal('gdal_translate', ['-q', '-ot', 'Byte', '-scale', src, u8]);
+    expectCleanRefusal([...base, '--input', u8], /holds uint8 samples/);
+  });
+
+  it('a fixed-size model with a different patch size', () =>
+    expectCleanRefusal([...base, '--ac-model', 'CNN_corrector_512', '--patch', '256'], /fixed 512×512 inputs .* 256×256/));
+
+  it('an overlap of half the patch or more', () => expectCleanRefusal([...base, '--patch', '256', '--overlap', '128'], /overlap 128 is not less than half/));
 
   it('a scene-classification patch that the UNet cannot take', () => {
     expect(hil(['models', 'build', 'unet-mobilenetv2']).code).toBe(0);

@@ -122,7 +122,7 @@ describe('openRaster errors', () => {
     const bytes = await fs.readFile(full);
     const cut = path.join(dir, 'ours-half.tif');
     await fs.writeFile(cut, bytes.subarray(0, bytes.length >> 1));
-    await expectInputError(openRaster(cut), /not a readable TIFF|truncated or corrupt/);
+    await expectInputError(openRaster(cut), /is truncated: its image directory starts at byte \d+ but the file has \d+ bytes/);
   });
 
   it('refuses a block whose compressed bytes are damaged, when reading it', async () => {

@@ -36,7 +36,7 @@ export function svg(id: string, title: string, width: number, height: number, bo
 /** Colour-blind-safe categorical palette (Okabe–Ito). */
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
 
-/** Round tick values covering [lo, hi] for a linear axis. */
+/** Round tick values within [lo, hi] for a linear axis. */
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
   if (hi <= lo) return [lo];
   const raw = (hi - lo) / count;

@@ -14,6 +14,12 @@ import { registerReport } from './report.js';
 import { registerRun } from './run.js';
 import { registerTargets } from './targets.js';
 
+// `hil … | head` closes the pipe early; that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command();
 program
   .name('hil')

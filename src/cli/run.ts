@@ -5,7 +5,8 @@ import { ExitCode, targetError } from '../errors.js';
 import { accuracyForOutputs } from '../eval/accuracy.js';
 import { resolveReference } from '../eval/reference.js';
 import { verifyModel } from '../models/registry.js';
-import { TILE_SIZE_PX } from '../raster/bands.js';
+import { RESOLUTIONS, TILE_SIZE_PX, type Resolution } from '../raster/bands.js';
+import { openRaster } from '../raster/tiff-reader.js';
 import { writeSyntheticTile } from '../raster/synth.js';
 import { renderTable1Markdown } from '../report/table1.js';
 import { executePlan, writeRecord, type ResolvedInput } from '../scenarios/execute.js';
@@ -28,7 +29,7 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('Run a full-tile scenario on a target and record time, peak memory and outputs')
     .option('--target <name>', 'target profile (hil targets list)', 'local')
-    .option('--res <m>', 'resolution in metres: 10, 20 or 60', '10')
+    .option('--res <m>', 'resolution in metres: 10, 20 or 60 (default: the pixel size of --input, else 10)')
     .option('--scenario <name>', 'sc (scene classification), ac (atmospheric correction) or both', 'ac')
     .option('--input <file>', 'input L1C GeoTIFF (default: a synthetic full tile for --res, generated once into the cache)')
     .option('--bands <list>', 'band names of --input in file order, where the file does not describe them')
@@ -49,6 +50,7 @@ export function registerRun(program: Command): void {
       const config = configFor(cmd);
       const plan = planRun(config, flags);
       if (flags.bands) plan.input.bands = flags.bands.split(',').map((b) => b.trim());
+      if (flags.res === undefined && !plan.input.synthetic) plan.res = (await pixelResolution(plan.input.path)) ?? plan.res;
       if (flags.dryRun) {
         printPlan(plan, Boolean(flags.json));
         return;
@@ -155,4 +157,12 @@ function printPlan(plan: RunPlan, json: boolean): void {
   }
   process.stdout.write('Plan (dry run, nothing was run):\n');
   for (const [k, v] of Object.entries(summary)) process.stdout.write(`  ${k.padEnd(10)} ${typeof v === 'string' || typeof v === 'number' ? v : JSON.stringify(v)}\n`);
+}
+
+/** The Sentinel-2 resolution an input is at, from its pixel size; undefined when it is not 10, 20 or 60 m. */
+async function pixelResolution(file: string): Promise<Resolution | undefined> {
+  const reader = await openRaster(file);
+  const size = reader.info.geo.geoTransform?.[1];
+  await reader.close();
+  return RESOLUTIONS.find((r) => size !== undefined && Math.abs(size - r) < 0.01 * r);
 }

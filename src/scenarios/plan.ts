@@ -29,7 +29,7 @@ export interface RunPlan {
 
 export interface PlanOptions {
   target: string;
-  res: string | number;
+  res?: string | number;
   scenario: string;
   input?: string;
   bands?: string;
@@ -52,7 +52,7 @@ const FALLBACK_AC = 'no-correction';
 export function planRun(config: Config, opts: PlanOptions): RunPlan {
   const notes: string[] = [];
   const target = findTarget(config, opts.target);
-  const res = Number(opts.res);
+  const res = Number(opts.res ?? 10);
   if (!RESOLUTIONS.includes(res as Resolution)) throw usageError(`--res ${opts.res} is not a Sentinel-2 resolution`, 'use 10, 20 or 60');
   const scenario = opts.scenario as ScenarioName;
   if (!['sc', 'ac', 'both'].includes(scenario)) throw usageError(`--scenario ${opts.scenario} is unknown`, 'use sc, ac or both');

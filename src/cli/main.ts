@@ -12,6 +12,7 @@ import { registerModels } from './models.js';
 import { addGlobalOptions } from './options.js';
 import { registerReport } from './report.js';
 import { registerRun } from './run.js';
+import { registerSen2Cor } from './sen2cor.js';
 import { registerTargets } from './targets.js';
 
 // `hil … | head` closes the pipe early; that is the reader's choice, not an error.
@@ -30,6 +31,7 @@ program
 
 addGlobalOptions(program);
 registerRun(program);
+registerSen2Cor(program);
 registerReport(program);
 registerTargets(program);
 registerModels(program);

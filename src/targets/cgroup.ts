@@ -4,7 +4,7 @@
  * the command never starts outside it: the limits are written before the process joins, and the process
  * joins before it runs a single instruction of its own.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
@@ -207,6 +207,22 @@ command -v "$1" >/dev/null 2>&1 || { echo "command not found: $1" >&3; exit 127;
 echo ok >&3
 exec 3>&-
 exec "$@"`;
+
+/**
+ * Spawns a command that joins an existing group before it runs any of its own code, for callers that
+ * need the ChildProcess itself (the Sen2Cor adapter measures the process tree and parses its output).
+ * A failed join exits 125 before the command starts, so nothing ever runs outside the limits.
+ */
+export function spawnInCgroup(handle: CgroupHandle, command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+  const procsFiles = uniqueDirs(handle).map((d) => path.join(d, 'cgroup.procs'));
+  const join = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec "$@"';
+  return spawn('/bin/sh', ['-c', join, 'hil-cgroup', String(procsFiles.length), ...procsFiles, command, ...args], options);
+}
+
+/** The group's peak memory and OOM counters, as the kernel keeps them. */
+export async function cgroupCounters(handle: CgroupHandle) {
+  return readCounters(handle);
+}
 
 export interface RunInCgroupOptions {
   limits: CgroupLimits;

@@ -8,9 +8,9 @@
 //   npm run build && node scripts/gate-experiment.mjs [--aa 40] [--slowed-trials 20] [--repeats 6]
 //       [--size 512] [--baseline-model no-correction] [--baseline-cli dist/cli/main.js]
 //       [--slowed-model CNN_corrector] [--slowed-cli DIST_CLI] [--label TEXT]
-//       [--models-dir DIR] [--out results/gate-experiment.json]
+//       [--gate-config gate.json] [--models-dir DIR] [--out results/gate-experiment.json]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +35,7 @@ const { values: opt } = parseArgs({
     'slowed-model': { type: 'string' },
     'slowed-cli': { type: 'string' },
     label: { type: 'string' },
+    'gate-config': { type: 'string' },
     'models-dir': { type: 'string', default: process.env.HIL_MODELS_DIR ?? path.resolve(root, '..', 'shared', 'models') },
     out: { type: 'string', default: path.join(root, 'results', 'gate-experiment.json') },
   },
@@ -78,7 +79,8 @@ function trial(i, candidate) {
     for (const [build, out] of order) measure(build, path.join(out, `round-${r}`));
   }
   const dirs = (d) => readdirSync(d).map((x) => path.join(d, x));
-  const g = hil(['gate', '--baseline', ...dirs(a), '--candidate', ...dirs(b), '--json'], { allowFail: true });
+  const config = opt['gate-config'] ? ['--gate-config', opt['gate-config']] : [];
+  const g = hil(['gate', '--baseline', ...dirs(a), '--candidate', ...dirs(b), '--json', ...config], { allowFail: true });
   if (g.status !== 0 && g.status !== 1) throw new Error(`hil gate exited ${g.status}: ${g.stderr}`);
   const result = JSON.parse(g.stdout);
   const speed = result.checks.find((c) => c.name === 'speed');
@@ -136,7 +138,7 @@ const result = {
     slowed: slowedLabel,
     repeatsPerSide: rounds * perRound,
     interleaving: `${rounds} rounds of ${perRound} repeats per side, order alternating`,
-    gate: 'hil gate defaults: one-sided Mann–Whitney U, alpha 0.01, minimum effect 5 % on totalMs',
+    gate: opt['gate-config'] ? `hil gate with ${readFileSync(opt['gate-config'], 'utf8').trim()}` : 'hil gate defaults: one-sided Mann–Whitney U, alpha 0.01, minimum effect 5 % on totalMs',
   },
   aa: aa.length ? { ...summarise(aa), falsePositiveRate: aa.filter((t) => t.speed === 'regression').length / aa.length } : null,
   slowed: slowed.length ? { ...summarise(slowed), detectionRate: slowed.filter((t) => t.speed === 'regression').length / slowed.length } : null,

@@ -28,6 +28,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '1' },
     zlevel: { type: 'string', default: '1' },
     strategy: { type: 'string', default: 'huffman' },
+    'write-queue': { type: 'string', default: '4' },
     out: { type: 'string', default: path.join(PACKAGE_ROOT, 'results') },
   },
 });
@@ -62,7 +63,7 @@ const job = (discard) => ({
   input: { path: input, scale: 1e-4, offset: 0 },
   models: Object.fromEntries(Object.entries(models).map(([k, e]) => [k, { manifest: e.manifest, path: e.filePath, backend: 'onnxruntime', device: 'CPU' }])),
   output: { sc: path.join(workDir, 'sc.tif'), ac: path.join(workDir, 'ac.tif'), discard },
-  engine: { batch: Number(values.batch), intraOpThreads: 0, interOpThreads: 0, compressionLevel: Number(values.zlevel), deflateStrategy: values.strategy, predictor: 2, prefetch: 2, writeQueue: 4, memSampleMs: 250 },
+  engine: { batch: Number(values.batch), intraOpThreads: 0, interOpThreads: 0, compressionLevel: Number(values.zlevel), deflateStrategy: values.strategy, predictor: 2, prefetch: 2, writeQueue: Number(values['write-queue']), memSampleMs: 250 },
 });
 const limit = values.limit ? Number(values.limit) : undefined;
 const session = limit ? await cgroupSession({ memoryBytes: limit }) : localSession();

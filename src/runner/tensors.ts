@@ -19,16 +19,26 @@ export function fillModelInput(
   offset: number,
 ): void {
   const plane = src.width * src.height;
+  // Inside the image (most blocks) the columns are consecutive and need no lookup.
+  const contiguous = columnsContiguous(src, from, side);
+  const c0 = src.cols[from];
   let o = slot * bandIdx.length * side * side;
   for (const b of bandIdx) {
     const base = b * plane;
     for (let r = 0; r < side; r++) {
       const rowBase = base + src.rows[from + r] * src.width;
-      for (let c = 0; c < side; c++) {
-        dst[o++] = (raw[rowBase + src.cols[from + c]] + offset) * scale;
+      if (contiguous) {
+        for (let i = rowBase + c0, end = i + side; i < end; i++) dst[o++] = (raw[i] + offset) * scale;
+      } else {
+        for (let c = 0; c < side; c++) dst[o++] = (raw[rowBase + src.cols[from + c]] + offset) * scale;
       }
     }
   }
+}
+
+function columnsContiguous(src: BlockSource, from: number, side: number): boolean {
+  for (let c = 1; c < side; c++) if (src.cols[from + c] !== src.cols[from] + c) return false;
+  return true;
 }
 
 /** Per core pixel, whether any band of the raw input is nodata (`isNodata` from src/metrics/scaling.ts). */
@@ -54,7 +64,9 @@ export function nodataMask(raw: RawSamples, src: BlockSource, bands: number, fro
 
 /**
  * AC post-processing: clamp reflectance, scale back to DN and round to the nearest integer (uint16).
- * Pixels with nodata in the input get 0, the output's nodata.
+ * Pixels with nodata in the input get 0, the output's nodata. This runs on every output sample of a
+ * full tile (1.4 G of them at 10 m), so the loop avoids calls: after the clamp v·scale is in
+ * [0, 65535], and a Uint16Array store truncates, so v·scale + 0.5 rounds half up.
  */
 export function quantiseReflectance(
   out: Float32Array,
@@ -68,23 +80,26 @@ export function quantiseReflectance(
   mask: Uint8Array | undefined,
 ): Uint16Array {
   const tile = new Uint16Array(channels * tileSide * tileSide);
-  const [lo, hi] = clamp;
+  const lo = Math.max(clamp[0], 0);
+  const hi = Math.min(clamp[1], 65535 / scale);
   const plane = side * side;
   let o = 0;
   for (let ch = 0; ch < channels; ch++) {
     const base = (slot * channels + ch) * plane;
     for (let r = 0; r < tileSide; r++) {
-      const rowBase = base + (from + r) * side + from;
-      for (let c = 0; c < tileSide; c++) {
-        if (mask && mask[r * tileSide + c]) {
-          tile[o++] = 0;
-          continue;
-        }
-        let v = out[rowBase + c];
-        if (!(v >= lo)) v = lo; // also maps NaN to the lower bound
-        else if (v > hi) v = hi;
-        tile[o++] = Math.min(65535, Math.round(v * scale));
+      let i = base + (from + r) * side + from;
+      const end = o + tileSide;
+      while (o < end) {
+        const v = out[i++];
+        // NaN fails both comparisons and lands on the lower bound.
+        tile[o++] = (v > lo ? (v < hi ? v : hi) : lo) * scale + 0.5;
       }
+    }
+  }
+  if (mask) {
+    const px = tileSide * tileSide;
+    for (let p = 0; p < px; p++) {
+      if (mask[p]) for (let ch = 0; ch < channels; ch++) tile[ch * px + p] = 0;
     }
   }
   return tile;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode, targetError } from '../errors.js';
+import { ExitCode, targetError, usageError } from '../errors.js';
 import { accuracyForOutputs } from '../eval/accuracy.js';
 import { resolveReference } from '../eval/reference.js';
 import { verifyModel } from '../models/registry.js';
@@ -19,6 +19,7 @@ import { configFor } from './options.js';
 import { createProgress } from './progress.js';
 
 interface RunFlags extends PlanOptions {
+  lockWait: string;
   reference?: string;
   json?: boolean;
   dryRun?: boolean;
@@ -44,11 +45,13 @@ export function registerRun(program: Command): void {
     .option('--out <dir>', 'folder for result records (default: results/)')
     .option('--outputs <dir>', 'folder for output rasters (default: <out>/outputs)')
     .option('--reference <dataset|file>', 'score the outputs: a dataset holding --input as a sample (its labels, SCL and L2A), or an L2A GeoTIFF on the input grid')
+    .option('--lock-wait <s>', 'how long to wait for a target busy with another benchmark', '600')
     .option('--json', 'print JSON-lines events and the record instead of a progress bar and a table')
     .option('--dry-run', 'print the plan and run nothing')
     .action(async (flags: RunFlags, cmd: Command) => {
       const config = configFor(cmd);
       const plan = planRun(config, flags);
+      if (!(Number(flags.lockWait) >= 0)) throw usageError(`--lock-wait ${flags.lockWait} is not a number of seconds`, 'e.g. --lock-wait 600');
       if (flags.bands) plan.input.bands = flags.bands.split(',').map((b) => b.trim());
       if (flags.res === undefined && !plan.input.synthetic) plan.res = (await pixelResolution(plan.input.path)) ?? plan.res;
       if (flags.dryRun) {
@@ -77,7 +80,10 @@ export function registerRun(program: Command): void {
       const abort = new AbortController();
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
-      const session = await openTargetSession(plan.target);
+      const session = await openTargetSession(plan.target, {
+        cacheDir: config.cacheDir,
+        lock: { waitMs: Number(flags.lockWait) * 1000, onWait: (holder) => process.stderr.write(`waiting: ${holder}\n`) },
+      });
       let record;
       try {
         const failed = (await checkSession(plan.target, session, plan.res, [...new Set(Object.values(plan.devices))])).filter((r) => !r.ok);

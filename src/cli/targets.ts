@@ -50,7 +50,8 @@ export function registerTargets(program: Command): void {
     .argument('<name>', 'target name')
     .option('--json', 'print JSON')
     .action(async (name: string, flags: { json?: boolean }, cmd: Command) => {
-      const rows = await checkTarget(findTarget(configFor(cmd), name));
+      const config = configFor(cmd);
+      const rows = await checkTarget(findTarget(config, name), config.cacheDir);
       if (flags.json) process.stdout.write(`${JSON.stringify({ target: name, ok: !checkFailed(rows), checks: rows }, null, 2)}\n`);
       else process.stdout.write(`${textTable(['CHECK', 'STATUS', 'DETAIL'], rows.map((r) => [r.check, r.ok ? 'ok' : 'FAIL', r.detail]))}\n`);
       if (checkFailed(rows)) process.exitCode = ExitCode.failed;

@@ -26,12 +26,12 @@ export function outputBytesAt(res: Resolution): number {
  * reachability, auth and host key (SSH), limits (cgroup), the runner itself on the target, Node and
  * onnxruntime there, the profile's devices, memory and free disk.
  */
-export async function checkTarget(target: TargetProfile, res: Resolution = 10): Promise<CheckRow[]> {
+export async function checkTarget(target: TargetProfile, cacheDir: string, res: Resolution = 10): Promise<CheckRow[]> {
   const rows: CheckRow[] = [];
   const transport = target.transport.kind === 'ssh' ? `ssh ${target.transport.user ? `${target.transport.user}@` : ''}${target.transport.host}` : 'local';
   let session;
   try {
-    session = await openTargetSession(target);
+    session = await openTargetSession(target, { cacheDir });
     rows.push({ check: 'connect', ok: true, detail: target.transport.kind === 'ssh' ? `${transport}: reachable, authenticated, host key pinned` : 'this machine' });
   } catch (err) {
     rows.push({ check: 'connect', ok: false, detail: errorMessage(err) });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { type HilError, targetError } from '../errors.js';
@@ -28,7 +29,13 @@ export interface TargetLock {
 export interface LockOptions {
   /** A lock older than this is taken to be left over from a crash. Default 24 h (longer than any benchmark). */
   maxAgeMs?: number;
+  /** How long to wait for a busy target before giving up (default 0: fail at once). */
+  waitMs?: number;
+  /** Called once when the target is busy and we start waiting, with a line naming the holder. */
+  onWait?: (holder: string) => void;
 }
+
+const LOCK_POLL_MS = 500;
 
 /** A lock dir without a readable owner is a holder that died between mkdir and writing the owner file. */
 const OWNERLESS_GRACE_MS = 60_000;
@@ -177,6 +184,15 @@ export async function acquireTargetLock(target: LockTarget, name: string, opts: 
   const ownerText = JSON.stringify(owner);
   const release = () => store.removeIfToken(owner.token).catch(() => undefined);
   let res = await store.tryCreate(ownerText);
+  const deadline = Date.now() + (opts.waitMs ?? 0);
+  let announced = false;
+  // A benchmark in progress is waited for (measuring beside it would disturb both), up to waitMs.
+  while (!res.ok && !isStale(res.held, opts.maxAgeMs ?? 24 * 3600_000) && Date.now() < deadline) {
+    if (!announced) opts.onWait?.(busyError(name, store, res.held).message);
+    announced = true;
+    await sleep(LOCK_POLL_MS);
+    res = await store.tryCreate(ownerText);
+  }
   if (!res.ok) {
     if (!isStale(res.held, opts.maxAgeMs ?? 24 * 3600_000)) throw busyError(name, store, res.held);
     await store.breakIf(res.held.ownerText);

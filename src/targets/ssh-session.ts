@@ -15,7 +15,7 @@ import { buildRemoteCgroupScripts } from './cgroup-remote.js';
 import { DEFAULT_CACHE_ROOT, deployBundle, probeRemotePlatform, resolveRemotePath, runRemote, type DeployResult, type RemotePlatform } from './deploy.js';
 import { tailKeeper } from './local.js';
 import { probeTarget } from './probe.js';
-import { acquireTargetLock, type TargetLock } from './lock.js';
+import { acquireTargetLock, type LockOptions, type TargetLock } from './lock.js';
 import type { TargetProfile, Transport } from './profile.js';
 import { connectSsh, shellQuote, type SshConnection } from './ssh.js';
 import type { RunnerExit, TargetSession } from './transport.js';
@@ -25,7 +25,7 @@ type SshTransport = Extract<Transport, { kind: 'ssh' }>;
 const expandHome = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
 
 /** Opens an SSH session to a board: connect with a pinned host key, take the board's lock, learn its platform. */
-export async function sshSession(target: TargetProfile): Promise<TargetSession> {
+export async function sshSession(target: TargetProfile, lockOptions: Pick<LockOptions, 'waitMs' | 'onWait'> = {}): Promise<TargetSession> {
   const t = target.transport as SshTransport;
   const conn = await connectSsh({
     host: t.host,
@@ -40,7 +40,7 @@ export async function sshSession(target: TargetProfile): Promise<TargetSession> 
   let lock: TargetLock | undefined;
   try {
     const cacheRoot = await resolveRemotePath(conn, t.cacheRoot ?? DEFAULT_CACHE_ROOT);
-    lock = await acquireTargetLock({ kind: 'ssh', conn, cacheRoot }, target.name);
+    lock = await acquireTargetLock({ kind: 'ssh', conn, cacheRoot }, target.name, lockOptions);
     const platform = await probeRemotePlatform(conn);
     return new SshTargetSession(target, conn, lock, cacheRoot, platform);
   } catch (err) {

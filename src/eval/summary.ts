@@ -1,6 +1,6 @@
 import { BINARY_MASKS, ConfusionAccumulator } from '../metrics/confusion.js';
 import { RmseAccumulator } from '../metrics/rmse.js';
-import { median } from '../util/median.js';
+import { median } from '../metrics/stats.js';
 
 /** Where the cloud/shadow pixels excluded from AC RMSE come from. */
 export type AcMaskSource = 'labels' | 'scl' | 'model' | 'none';

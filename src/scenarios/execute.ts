@@ -10,7 +10,7 @@ import type { Environment, ResultRecord, Sample } from '../results/schema.js';
 import { RESULT_SCHEMA } from '../results/schema.js';
 import type { RunnerExit, TargetSession } from '../targets/transport.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { median } from '../util/median.js';
+import { median } from '../metrics/stats.js';
 import type { RunPlan } from './plan.js';
 
 export interface ExecuteHooks {

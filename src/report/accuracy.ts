@@ -7,9 +7,18 @@ import type { ResultRecord } from '../results/schema.js';
  * keeps it as a free object, so each half is checked on its own and a shape this code does not know is
  * left out of the report rather than misread.
  */
-const Numbers = z.record(z.string(), z.number());
+// A band or mask with nothing to compare is null in the record; the report leaves it out.
+const Numbers = z
+  .record(z.string(), z.number().nullable())
+  .transform((r) => Object.fromEntries(Object.entries(r).filter((e): e is [string, number] => e[1] !== null)));
 
-const AcAccuracySchema = z.object({ rmse: Numbers, baselineRmse: Numbers.optional(), bias: Numbers.optional(), pixels: z.number().optional() });
+const AcAccuracySchema = z.object({
+  rmse: Numbers,
+  baselineRmse: Numbers.optional(),
+  bias: Numbers.optional(),
+  /** Pixels compared, per band (`hil eval`, `hil run --reference`). */
+  pixels: z.record(z.string(), z.number()).optional(),
+});
 const ScAccuracySchema = z.object({ f2: Numbers, precision: Numbers.optional(), recall: Numbers.optional() });
 
 export type AcAccuracy = z.infer<typeof AcAccuracySchema>;

@@ -50,7 +50,7 @@ function rmseTable(records: readonly ResultRecord[]): TableView | null {
     caption: 'Atmospheric correction: RMSE per band against Sen2Cor L2A (reflectance), beside the no-correction baseline (TOA against L2A)',
     header: ['Run', 'Output', ...bands],
     rows: body,
-    notes: [`Italic: above the ${RMSE_LINE} (2 %) reflectance line. Pixels: ${rows.map((r) => `${runLabel(r.record)} ${r.value.pixels ?? 'not stated'}`).join('; ')}.`],
+    notes: [`Italic: above the ${RMSE_LINE} (2 %) reflectance line. Pixels: ${rows.map((r) => `${runLabel(r.record)} ${r.value.pixels ? Math.max(...Object.values(r.value.pixels)) : 'not stated'}`).join('; ')}.`],
   };
 }
 

@@ -1,7 +1,7 @@
 import { record } from '../results/records.js';
 
 export const accuracy = {
-  ac: { rmse: { B02: 0.0135, B03: 0.0111, B09: 0.0333 }, baselineRmse: { B02: 0.0556, B03: 0.0262, B09: 0.218 }, bias: { B02: 0.001 }, pixels: 123456 },
+  ac: { rmse: { B02: 0.0135, B03: 0.0111, B09: 0.0333 }, baselineRmse: { B02: 0.0556, B03: 0.0262, B09: 0.218 }, bias: { B02: 0.001 }, pixels: { B02: 123456, B03: 123456, B09: 123456 } },
   sc: { f2: { cloud: 0.93, shadow: 0.61, cloudOrShadow: 0.92 }, precision: { cloud: 0.9, shadow: 0.5, cloudOrShadow: 0.88 }, recall: { cloud: 0.94, shadow: 0.65, cloudOrShadow: 0.93 }, confusion: [[1]] },
 };
 

@@ -69,10 +69,11 @@ for ((r = 0; r < rounds; r++)); do
   fi
 done
 
-# Shared CI machines are noisy: a 10 % minimum effect on top of significance at 1 % keeps the gate quiet
-# on noise (see results/gate-experiment.json for the measured false-positive rate at these settings).
+# Shared CI machines are noisy: a 15 % minimum effect on top of significance at 1 % keeps the gate quiet
+# on noise (results/gate-experiment-ci-settings.json: 0/20 false alarms already at 10 %; medians of the
+# same build drift by up to ~9 % here), and a failed gate fails the whole CI run.
 cat >"$work/gate.json" <<'JSON'
-{ "speed": { "alpha": 0.01, "minEffect": 0.10 }, "memory": { "maxGrowth": 0.10 } }
+{ "speed": { "alpha": 0.01, "minEffect": 0.15 }, "memory": { "maxGrowth": 0.10 } }
 JSON
 junit=()
 [ -n "${HIL_GATE_JUNIT:-}" ] && junit=(--junit "$HIL_GATE_JUNIT")

@@ -37,7 +37,13 @@ export async function createOnnxruntimeBackend(manifest: ModelManifest, modelPat
   }
   let session: import('onnxruntime-node').InferenceSession;
   try {
-    const options: import('onnxruntime-node').InferenceSession.SessionOptions = { executionProviders: [provider], graphOptimizationLevel: 'all' };
+    const options: import('onnxruntime-node').InferenceSession.SessionOptions = {
+      executionProviders: [provider],
+      graphOptimizationLevel: 'all',
+      // Idle intra-op threads sleep instead of spinning: the engine's reading, encoding and other model
+      // share the cores, and spinning threads would take their time.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    };
     // 0 means "the runtime's default"; onnxruntime rejects an explicit undefined.
     if (opts.intraOpThreads > 0) options.intraOpNumThreads = opts.intraOpThreads;
     if (opts.interOpThreads > 0) options.interOpNumThreads = opts.interOpThreads;

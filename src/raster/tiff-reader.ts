@@ -381,7 +381,8 @@ class GeoTiffReader implements RasterReader {
     let bytes: Uint8Array;
     try {
       if (compression === 1) bytes = raw;
-      else if (compression === 8 || compression === 32946) bytes = await inflateAsync(raw);
+      // One output chunk the size of the block: zlib's default 16 KiB chunks cost a main-thread callback each.
+      else if (compression === 8 || compression === 32946) bytes = await inflateAsync(raw, { chunkSize: Math.max(expected, 64 * 1024) });
       else bytes = new Uint8Array(await this.layout.decoder.decode(toArrayBuffer(raw)));
     } catch (err) {
       throw corrupt(path, `block ${index} does not decode (${err instanceof Error ? err.message : String(err)})`);

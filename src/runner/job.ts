@@ -60,6 +60,8 @@ export const JobSchema = z.object({
       predictor: z.union([z.literal(1), z.literal(2)]).default(2),
       /** How many blocks may be read ahead of inference; bounds memory. */
       prefetch: z.number().int().positive().default(2),
+      /** Batches in inference at once, beyond the one being prepared; bounds memory. */
+      inflight: z.number().int().positive().default(1),
       /** Output tiles whose compression and write may be in flight at once; bounds memory. */
       writeQueue: z.number().int().positive().default(4),
       memSampleMs: z.number().int().positive().default(250),
@@ -72,6 +74,7 @@ export const JobSchema = z.object({
       deflateStrategy: 'huffman',
       predictor: 2,
       prefetch: 2,
+      inflight: 1,
       writeQueue: 4,
       memSampleMs: 250,
     }),

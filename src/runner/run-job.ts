@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TensorF32 } from '../backends/backend.js';
+import type { TimedTensor } from '../backends/threaded.js';
 import { inputError, modelError } from '../errors.js';
 import { nodataTest } from '../metrics/scaling.js';
 import { blockSource, blocks, type Block, type BlockSource } from '../raster/patch-grid.js';
@@ -20,18 +21,18 @@ interface ReadBlock {
 }
 
 /**
- * The engine: one pass over the input. Reads run ahead of inference (their inflate runs on libuv's
- * threadpool) and output tiles are compressed and written behind it, each through a bounded queue, so
- * memory stays flat whatever the tile size.
+ * The engine: one pass over the input. Reads run ahead (their inflate runs on libuv's threadpool), each
+ * model runs on its own worker thread, and output tiles are compressed and written behind, each through
+ * a bounded queue, so the main thread's reading and writing overlap inference and memory stays flat
+ * whatever the tile size.
  */
 export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> {
   const t0 = performance.now();
-  const prepared = await prepareJob(job, hooks);
+  const prepared = await prepareJob(job, hooks, { threaded: true });
   const writers = new Map<StageKey, TiledTiffWriter>();
   try {
     if (!job.output.discard) for (const stage of prepared.stages) writers.set(stage.key, await openWriter(job, prepared, stage));
-    const summary = await pipeline(job, prepared, writers, hooks, t0);
-    return summary;
+    return await pipeline(job, prepared, writers, hooks, t0);
   } catch (err) {
     await Promise.all([...writers.values()].map((w) => w.abort()));
     throw err;
@@ -63,16 +64,28 @@ async function openWriter(job: Job, p: PreparedJob, stage: Stage): Promise<Tiled
   });
 }
 
+interface InFlight {
+  batch: ReadBlock[];
+  masks: (Uint8Array | undefined)[];
+  outs: TimedTensor[];
+}
+
+/**
+ * Stage times are each stage's own busy time: `read` and `write` on the main thread, `sc` and `ac` in
+ * their inference threads, `wait` the main thread idle for inference. Stages overlap, so they add up to
+ * more than `pipeline`, the wall time of the pass.
+ */
 async function pipeline(job: Job, p: PreparedJob, writers: Map<StageKey, TiledTiffWriter>, hooks: RunHooks, t0: number): Promise<RunnerSummary> {
   const { grid, reader, union, stages } = p;
   const info = reader.info;
-  const stageTimes: Record<string, number> = { read: 0, write: 0 };
+  const stageTimes: Record<string, number> = { read: 0, write: 0, wait: 0 };
   for (const s of stages) stageTimes[s.key] = 0;
   const firstInferenceMs: Record<string, number> = {};
   const tPipeline = performance.now();
-  const inputs = new Map<StageKey, Float32Array>();
+  const inputs = stages.map(() => new Float32Array(0));
   const pendingReads: Promise<ReadBlock>[] = [];
   const pendingWrites: Promise<void>[] = [];
+  const inflight: Promise<InFlight>[] = [];
   const iter = blocks(grid);
   const startRead = () => {
     const next = iter.next();
@@ -82,57 +95,68 @@ async function pipeline(job: Job, p: PreparedJob, writers: Map<StageKey, TiledTi
     pendingReads.push(reader.readWindow(src.x0, src.y0, src.width, src.height, union).then((raw) => ({ block, src, raw: raw as RawSamples })));
   };
   for (let i = 0; i < job.engine.prefetch * job.engine.batch; i++) startRead();
+  // Integer rasters compare exactly (and without a nodata value have no missing pixels); float ones may
+  // store nodata rounded to single precision, or NaN.
+  const float = info.dtype.startsWith('float');
+  const nd = p.nodata;
+  const isNodata = !float ? (nd === undefined ? undefined : (v: number) => v === nd) : nodataTest(nd);
 
-  // Integer rasters without a nodata value have no missing pixels; float ones may hold NaN.
-  const isNodata = p.nodata !== undefined || info.dtype.startsWith('float') ? nodataTest(p.nodata) : undefined;
   let done = 0;
   let lastProgress = 0;
+  const finish = async (r: InFlight) => {
+    const t = performance.now();
+    stages.forEach((stage, i) => {
+      const out = r.outs[i];
+      if (firstInferenceMs[stage.key] === undefined) firstInferenceMs[stage.key] = out.ms ?? 0;
+      else stageTimes[stage.key] += out.ms ?? 0;
+      checkOutput(stage, out, r.batch.length);
+      const writer = writers.get(stage.key);
+      if (!writer) return;
+      r.batch.forEach((rb, slot) => {
+        const tile =
+          stage.key === 'ac'
+            ? quantiseReflectance(out.data, slot, stage.channels, stage.side, grid.tile, 0, stage.manifest.clamp ?? [0, 2], stage.manifest.scale, r.masks[slot])
+            : argmaxClasses(out.data, slot, stage.channels, stage.side, grid.tile, grid.margin, r.masks[slot]);
+        pendingWrites.push(writer.writeTile(rb.block.tileX, rb.block.tileY, tile, { owned: true }));
+      });
+    });
+    while (pendingWrites.length > job.engine.writeQueue) await pendingWrites.shift();
+    stageTimes.write += performance.now() - t;
+    done += r.batch.length;
+    const now = performance.now();
+    if (done === grid.count || now - lastProgress > 200) {
+      lastProgress = now;
+      hooks.emit({ ev: 'progress', stage: job.scenario, done, total: grid.count });
+    }
+  };
+  const settle = async () => {
+    const t = performance.now();
+    const r = await inflight.shift()!;
+    stageTimes.wait += performance.now() - t;
+    await finish(r);
+  };
+
   while (pendingReads.length > 0) {
-    let t = performance.now();
+    const t = performance.now();
     const batch: ReadBlock[] = [];
     while (batch.length < job.engine.batch && pendingReads.length > 0) {
       batch.push(await pendingReads.shift()!);
       startRead();
     }
     const masks = batch.map((rb) => nodataMask(rb.raw, rb.src, union.length, grid.margin, grid.tile, isNodata));
-    for (const stage of stages) {
+    // Each stage gets its batch as soon as it is filled; the backend copies the input when called, so
+    // the buffer is free for the next batch at once.
+    const outs = stages.map((stage, i) => {
       const size = batch.length * stage.bandIdx.length * stage.side * stage.side;
-      let buf = inputs.get(stage.key);
-      if (!buf || buf.length !== size) inputs.set(stage.key, (buf = new Float32Array(size)));
-      batch.forEach((rb, slot) => fillModelInput(buf!, slot, rb.raw, rb.src, stage.bandIdx, stage.from, stage.side, job.input.scale, job.input.offset));
-    }
+      if (inputs[i].length !== size) inputs[i] = new Float32Array(size);
+      batch.forEach((rb, slot) => fillModelInput(inputs[i], slot, rb.raw, rb.src, stage.bandIdx, stage.from, stage.side, job.input.scale, job.input.offset));
+      return stage.backend.run({ data: inputs[i], dims: [batch.length, stage.bandIdx.length, stage.side, stage.side] }) as Promise<TimedTensor>;
+    });
+    inflight.push(Promise.all(outs).then((o) => ({ batch, masks, outs: o })));
     stageTimes.read += performance.now() - t;
-
-    for (const stage of stages) {
-      t = performance.now();
-      const input: TensorF32 = { data: inputs.get(stage.key)!, dims: [batch.length, stage.bandIdx.length, stage.side, stage.side] };
-      const out = await stage.backend.run(input);
-      const ms = performance.now() - t;
-      if (firstInferenceMs[stage.key] === undefined) firstInferenceMs[stage.key] = ms;
-      else stageTimes[stage.key] += ms;
-      checkOutput(stage, out, batch.length);
-
-      const writer = writers.get(stage.key);
-      if (!writer) continue;
-      t = performance.now();
-      batch.forEach((rb, slot) => {
-        const tile =
-          stage.key === 'ac'
-            ? quantiseReflectance(out.data, slot, stage.channels, stage.side, grid.tile, 0, stage.manifest.clamp ?? [0, 2], stage.manifest.scale, masks[slot])
-            : argmaxClasses(out.data, slot, stage.channels, stage.side, grid.tile, grid.margin, masks[slot]);
-        pendingWrites.push(writer.writeTile(rb.block.tileX, rb.block.tileY, tile));
-      });
-      while (pendingWrites.length > job.engine.writeQueue) await pendingWrites.shift();
-      stageTimes.write += performance.now() - t;
-    }
-
-    done += batch.length;
-    const now = performance.now();
-    if (done === grid.count || now - lastProgress > 200) {
-      lastProgress = now;
-      hooks.emit({ ev: 'progress', stage: job.scenario, done, total: grid.count });
-    }
+    while (inflight.length > job.engine.inflight) await settle();
   }
+  while (inflight.length > 0) await settle();
 
   const t = performance.now();
   await Promise.all(pendingWrites);

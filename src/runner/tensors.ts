@@ -46,14 +46,17 @@ export function nodataMask(raw: RawSamples, src: BlockSource, bands: number, fro
   if (!isNodata) return undefined;
   const mask = new Uint8Array(side * side);
   const plane = src.width * src.height;
+  const contiguous = columnsContiguous(src, from, side);
+  const c0 = src.cols[from];
   let any = false;
   for (let b = 0; b < bands; b++) {
     const base = b * plane;
     for (let r = 0; r < side; r++) {
       const rowBase = base + src.rows[from + r] * src.width;
+      const m = r * side;
       for (let c = 0; c < side; c++) {
-        if (isNodata(raw[rowBase + src.cols[from + c]])) {
-          mask[r * side + c] = 1;
+        if (isNodata(raw[rowBase + (contiguous ? c0 + c : src.cols[from + c])])) {
+          mask[m + c] = 1;
           any = true;
         }
       }

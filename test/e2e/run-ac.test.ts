@@ -53,7 +53,10 @@ describe.runIf(ready)('hil run --target local --res 60 --scenario ac with the re
     for (const stage of ['read', 'ac', 'write']) expect(t.stages[stage]).toBeGreaterThan(0);
     expect(t.modelLoadMs).toBeGreaterThan(0);
     expect(t.firstInferenceMs).toBeGreaterThan(0);
-    expect(t.stages.read + t.stages.ac + t.stages.write).toBeLessThanOrEqual(t.totalMs!);
+    // The main thread's stages run one after another; inference overlaps them on its own thread.
+    expect(t.stages.read + t.stages.write + t.stages.wait).toBeLessThanOrEqual(t.stages.pipeline);
+    expect(t.stages.ac).toBeLessThanOrEqual(t.stages.pipeline);
+    expect(t.stages.pipeline).toBeLessThanOrEqual(t.totalMs!);
     expect(record.memory.peakRssBytes).toBeGreaterThan(50e6);
     expect(record.samples).toHaveLength(1);
     expect(record.samples[0].totalMs).toBe(t.totalMs);

@@ -131,3 +131,19 @@ export const ResultRecordSchema = z.object({
   bench: BenchResultSchema.optional(),
 });
 export type ResultRecord = z.infer<typeof ResultRecordSchema>;
+
+/** The target block of a measured record: the profile, with what it leaves open read off the machine. */
+export function recordTarget(
+  target: { name: string; computer: string; transport: { kind: string }; cpus: number | null; memoryBytes: number | null },
+  environment: Environment,
+  limits: ResultRecord['target']['limits'],
+): ResultRecord['target'] {
+  return {
+    name: target.name,
+    computer: target.computer,
+    transport: target.transport.kind,
+    cpus: target.cpus ?? environment.cores,
+    memoryBytes: target.memoryBytes ?? environment.memTotalBytes,
+    limits,
+  };
+}

@@ -7,7 +7,7 @@ import type { ModelEntry } from '../models/registry.js';
 import type { RunnerEvent, RunnerSummary } from '../runner/events.js';
 import type { Job, JobInput, JobModel } from '../runner/job.js';
 import type { Environment, ResultRecord, Sample } from '../results/schema.js';
-import { RESULT_SCHEMA } from '../results/schema.js';
+import { RESULT_SCHEMA, recordTarget } from '../results/schema.js';
 import type { RunnerExit, TargetSession } from '../targets/transport.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { median } from '../metrics/stats.js';
@@ -193,14 +193,7 @@ function buildRecord(
     source: 'measured',
     status,
     error: failed ? { kind: failed.kind, message: failed.message } : interrupted ? { kind: 'interrupted', message: 'the run was interrupted' } : undefined,
-    target: {
-      name: plan.target.name,
-      computer: plan.target.computer,
-      transport: plan.target.transport.kind,
-      cpus: plan.target.cpus ?? environment.cores,
-      memoryBytes: plan.target.memoryBytes ?? environment.memTotalBytes,
-      limits,
-    },
+    target: recordTarget(plan.target, environment, limits),
     scenario: { name: plan.scenario, res: plan.res, devices: { ...plan.devices } },
     input: last
       ? { path: input.path, width: last.input.width, height: last.input.height, bands: last.input.bands, sha256: input.sha256, synthetic: input.synthetic }

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Resolution } from '../raster/bands.js';
-import { RESULT_SCHEMA, type Environment, type ResultRecord } from '../results/schema.js';
+import { RESULT_SCHEMA, recordTarget, type Environment, type ResultRecord } from '../results/schema.js';
 import { runSen2Cor, type Sen2CorRun } from '../sen2cor-adapter/run.js';
 import { cgroupCounters, createCgroup, detectCgroupSupport, removeCgroup, spawnInCgroup } from '../targets/cgroup.js';
 import { wasOomKilled } from '../targets/cgroup-files.js';
@@ -66,14 +66,7 @@ export async function runSen2CorOnTarget(plan: Sen2CorPlan, environment: Environ
     source: 'measured',
     status: run.status,
     error: run.message && run.status !== 'ok' ? { kind: run.status, message: run.message } : undefined,
-    target: {
-      name: plan.target.name,
-      computer: plan.target.computer,
-      transport: plan.target.transport.kind,
-      cpus: plan.target.cpus ?? environment.cores,
-      memoryBytes: plan.target.memoryBytes ?? environment.memTotalBytes,
-      limits: plan.target.limits,
-    },
+    target: recordTarget(plan.target, environment, plan.target.limits),
     scenario: { name: 'both', res: plan.res, devices: { sc: 'CPU', ac: 'CPU' } },
     models: { sc: ref, ac: ref },
     timings: { totalMs: run.status === 'ok' ? run.wallMs : null, stages: {}, modelLoadMs: null, firstInferenceMs: null },

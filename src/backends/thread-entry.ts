@@ -7,16 +7,18 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { HilError } from '../errors.js';
 import type { JobModel } from '../runner/job.js';
 import type { BackendOptions, InferenceBackend, TensorF32 } from './backend.js';
+import { postProcess, type PostProcess } from '../runner/postprocess.js';
 import { createBackend } from './index.js';
 
-export type ThreadRequest = { id: number; model: number; data: Float32Array; dims: TensorF32['dims'] } | { id: number; release: true };
+export type ThreadRequest = { id: number; model: number; data: Float32Array; dims: TensorF32['dims']; tiles?: boolean } | { id: number; release: true };
 export type ThreadReply =
   | { ready: true; descriptions: ReturnType<InferenceBackend['describe']>[] }
   | { id: number; data: Float32Array; dims: TensorF32['dims']; ms: number }
+  | { id: number; tiles: (Uint16Array | Uint8Array)[]; dims: TensorF32['dims']; ms: number }
   | { id: number; released: true }
   | { id?: number; error: { kind: HilError['kind'] | 'internal'; message: string; fix?: string } };
 
-const { models, opts } = workerData as { models: JobModel[]; opts: Omit<BackendOptions, 'device'> };
+const { models, opts, post } = workerData as { models: JobModel[]; opts: Omit<BackendOptions, 'device'>; post: (PostProcess | undefined)[] };
 const port = parentPort!;
 
 function errorOf(err: unknown): { error: { kind: HilError['kind'] | 'internal'; message: string; fix?: string } } {
@@ -48,6 +50,12 @@ async function serve(req: ThreadRequest): Promise<void> {
     const t = performance.now();
     const out = await backends[req.model].run({ data: req.data, dims: req.dims });
     const ms = performance.now() - t;
+    const spec = post[req.model];
+    if (req.tiles && spec) {
+      const tiles = postProcess(spec, out);
+      port.postMessage({ id: req.id, tiles, dims: out.dims, ms } satisfies ThreadReply, tiles.map((t) => t.buffer as ArrayBuffer));
+      return;
+    }
     // The output is this thread's to give away: transferring it avoids a copy of every batch.
     const data = out.data.byteOffset === 0 && out.data.length * 4 === out.data.buffer.byteLength ? out.data : out.data.slice();
     port.postMessage({ id: req.id, data, dims: out.dims, ms } satisfies ThreadReply, [data.buffer as ArrayBuffer]);

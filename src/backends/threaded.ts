@@ -2,10 +2,16 @@ import { Worker } from 'node:worker_threads';
 import { HilError } from '../errors.js';
 import type { JobModel } from '../runner/job.js';
 import type { BackendDescription, BackendOptions, InferenceBackend, TensorF32 } from './backend.js';
+import type { PostProcess } from '../runner/postprocess.js';
 import type { ThreadReply, ThreadRequest } from './thread-entry.js';
 
 /** A backend result with the time the inference thread itself spent on it (queueing excluded). */
 export type TimedTensor = TensorF32 & { ms?: number };
+
+/** A threaded backend can also hand back finished output tiles, post-processed on its thread. */
+export interface ThreadedBackend extends InferenceBackend {
+  runTiles(input: TensorF32): Promise<{ tiles: (Uint16Array | Uint8Array)[]; dims: TensorF32['dims']; ms: number }>;
+}
 
 const toError = (e: { kind: string; message: string; fix?: string }) =>
   e.kind === 'internal' ? new Error(e.message) : new HilError(e.kind as HilError['kind'], e.message, e.fix);
@@ -18,8 +24,12 @@ const toError = (e: { kind: string; message: string; fix?: string }) =>
  * the cores (measured: the UNet three times slower). `run` copies its input when called, so the caller
  * may refill the input at once.
  */
-export async function createThreadedBackends(models: JobModel[], opts: Omit<BackendOptions, 'device'>): Promise<InferenceBackend[]> {
-  const worker = new Worker(new URL('./thread-entry.js', import.meta.url), { workerData: { models, opts } });
+export async function createThreadedBackends(
+  models: JobModel[],
+  opts: Omit<BackendOptions, 'device'>,
+  post: (PostProcess | undefined)[] = [],
+): Promise<ThreadedBackend[]> {
+  const worker = new Worker(new URL('./thread-entry.js', import.meta.url), { workerData: { models, opts, post } });
   const waiting = new Map<number, { resolve: (r: ThreadReply) => void; reject: (e: unknown) => void }>();
   let nextId = 0;
   let failed: unknown;
@@ -62,6 +72,11 @@ export async function createThreadedBackends(models: JobModel[], opts: Omit<Back
       const r = await call({ model, data: input.data, dims: input.dims });
       if (!('data' in r)) throw new Error('the inference thread answered a run without data');
       return { data: r.data, dims: r.dims, ms: r.ms };
+    },
+    async runTiles(input: TensorF32) {
+      const r = await call({ model, data: input.data, dims: input.dims, tiles: true });
+      if (!('tiles' in r)) throw new Error('the inference thread answered a tile run without tiles');
+      return { tiles: r.tiles, dims: r.dims, ms: r.ms };
     },
     release,
   }));

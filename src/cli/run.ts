@@ -9,7 +9,8 @@ import { RESOLUTIONS, TILE_SIZE_PX, type Resolution } from '../raster/bands.js';
 import { openRaster } from '../raster/tiff-reader.js';
 import { writeSyntheticTile } from '../raster/synth.js';
 import { renderTable1Markdown } from '../report/table1.js';
-import { executePlan, writeRecord, type ResolvedInput } from '../scenarios/execute.js';
+import { checkJob } from '../runner/prepare.js';
+import { buildJob, executePlan, writeRecord, type ResolvedInput } from '../scenarios/execute.js';
 import { planRun, type PlanOptions, type RunPlan } from '../scenarios/plan.js';
 import { checkSession } from '../targets/check.js';
 import { openTargetSession } from '../targets/session.js';
@@ -77,12 +78,19 @@ export function registerRun(program: Command): void {
           nodata: reference.input.nodata ?? undefined,
         });
       }
+      // Everything that can be refused without running (bands, data type, patch grid, model sizes) is,
+      // before the target is locked or anything is deployed.
+      await checkJob(buildJob(plan, input, {}));
       const abort = new AbortController();
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
       const session = await openTargetSession(plan.target, {
         cacheDir: config.cacheDir,
-        lock: { waitMs: Number(flags.lockWait) * 1000, onWait: (holder) => process.stderr.write(`waiting: ${holder}\n`) },
+        lock: {
+          waitMs: Number(flags.lockWait) * 1000,
+          onWait: (holder) =>
+            flags.json ? process.stdout.write(`${JSON.stringify({ ev: 'waiting', holder })}\n`) : process.stderr.write(`waiting: ${holder}\n`),
+        },
       });
       let record;
       try {

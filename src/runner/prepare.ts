@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { createBackend } from '../backends/index.js';
-import { createThreadedBackends } from '../backends/threaded.js';
+import { createThreadedBackends, type ThreadedBackend } from '../backends/threaded.js';
 import type { InferenceBackend } from '../backends/backend.js';
 import { inputError, modelError } from '../errors.js';
 import type { ModelManifest } from '../models/manifest.js';
@@ -9,6 +9,7 @@ import { makePatchGrid, type PatchGrid } from '../raster/patch-grid.js';
 import { openRaster, type RasterReader } from '../raster/tiff-reader.js';
 import type { RunnerEvent } from './events.js';
 import type { Job, JobModel } from './job.js';
+import type { PostProcess } from './postprocess.js';
 
 export type StageKey = 'sc' | 'ac';
 
@@ -24,6 +25,9 @@ export interface Stage {
   from: number;
   /** Output channels: AC bands or SC classes. */
   channels: number;
+  /** How its output becomes tiles; threaded stages do it on the inference thread (runTiles). */
+  post: PostProcess;
+  runTiles?: ThreadedBackend['runTiles'];
 }
 
 /** An opened job: input, patch grid and loaded models, shared by the full run and the inference floor. */
@@ -49,41 +53,22 @@ export async function prepareJob(job: Job, hooks: RunHooks, opts: { threaded?: b
   const reader = await openRaster(job.input.path);
   const stages: Stage[] = [];
   try {
-    const info = reader.info;
-    if (!DN_TYPES.has(info.dtype)) {
-      throw inputError(`${info.path} holds ${info.dtype} samples, not L1C digital numbers`, 'give a 16-bit integer or float L1C GeoTIFF (DN = reflectance × 10000)');
-    }
-    const fileBands = inputBandNames(job, info.bandNames, info.bands, info.path);
-    const wanted = stageModels(job);
-    const union: number[] = [];
-    const bandIdxFor = (m: ModelManifest) =>
-      mapBands(fileBands, m.inputBands, `input ${info.path}`).map((fileIdx) => {
-        let u = union.indexOf(fileIdx);
-        if (u < 0) u = union.push(fileIdx) - 1;
-        return u;
-      });
-    // Check every model against the grid before loading any: a bad plan fails fast.
-    const grid = chooseGrid(job, info.width, info.height, wanted);
-    const planned = wanted.map(([key, model]) => {
-      const side = key === 'sc' ? grid.patch : grid.tile;
-      checkModelSide(model.manifest, side, grid);
-      return { key, model, side, bandIdx: bandIdxFor(model.manifest) };
-    });
+    const { fileBands, union, grid, planned } = planJob(job, reader.info);
     const modelLoadMs: Record<string, number> = {};
     const backendOptions = { intraOpThreads: job.engine.intraOpThreads, interOpThreads: job.engine.interOpThreads };
     // Threaded models load together on their thread; their load time is shared out evenly.
     const t = performance.now();
-    const threaded = opts.threaded ? await createThreadedBackends(planned.map((s) => s.model), backendOptions) : undefined;
+    const threaded = opts.threaded ? await createThreadedBackends(planned.map((s) => s.model), backendOptions, planned.map((s) => s.post)) : undefined;
     const threadLoadMs = (performance.now() - t) / planned.length;
-    for (const [i, { key, model, side, bandIdx }] of planned.entries()) {
+    for (const [i, { key, model, side, post, bandIdx }] of planned.entries()) {
       const tLoad = performance.now();
       const backend = threaded ? threaded[i] : await createBackend(model, backendOptions);
       modelLoadMs[key] = threaded ? threadLoadMs : performance.now() - tLoad;
       hooks.emit({ ev: 'stage', stage: `load-${key}`, ms: modelLoadMs[key] });
       const m = model.manifest;
-      stages.push({ key, manifest: m, backend, bandIdx, side, from: key === 'sc' ? 0 : grid.margin, channels: key === 'ac' ? (m.outputBands ?? []).length : (m.classes ?? []).length });
+      stages.push({ key, manifest: m, backend, bandIdx, side, from: key === 'sc' ? 0 : grid.margin, channels: post.channels, post, runTiles: threaded?.[i].runTiles });
     }
-    return { reader, fileBands, union, grid, nodata: job.input.nodata ?? info.nodata, stages, modelLoadMs };
+    return { reader, fileBands, union, grid, nodata: job.input.nodata ?? reader.info.nodata, stages, modelLoadMs };
   } catch (err) {
     await releasePrepared({ reader, stages });
     throw err;
@@ -93,6 +78,56 @@ export async function prepareJob(job: Job, hooks: RunHooks, opts: { threaded?: b
 export async function releasePrepared(p: Pick<PreparedJob, 'reader' | 'stages'>): Promise<void> {
   await Promise.all(p.stages.map((s) => s.backend.release().catch(() => undefined)));
   await p.reader.close();
+}
+
+interface PlannedStage {
+  key: StageKey;
+  model: JobModel;
+  side: number;
+  post: PostProcess;
+  bandIdx: number[];
+}
+
+/**
+ * Everything about a job that can be checked without loading a model: data type, band names and mapping,
+ * the patch grid, and each model's input size against it. The coordinator runs it too (checkJob) so a
+ * bad plan is refused before a target is locked or anything is deployed.
+ */
+function planJob(job: Job, info: RasterReader['info']): { fileBands: string[]; union: number[]; grid: PatchGrid; planned: PlannedStage[] } {
+  if (!DN_TYPES.has(info.dtype)) {
+    throw inputError(`${info.path} holds ${info.dtype} samples, not L1C digital numbers`, 'give a 16-bit integer or float L1C GeoTIFF (DN = reflectance × 10000)');
+  }
+  const fileBands = inputBandNames(job, info.bandNames, info.bands, info.path);
+  const wanted = stageModels(job);
+  // Read each band once, even when both models need it.
+  const union: number[] = [];
+  const bandIdxFor = (m: ModelManifest) =>
+    mapBands(fileBands, m.inputBands, `input ${info.path}`).map((fileIdx) => {
+      let u = union.indexOf(fileIdx);
+      if (u < 0) u = union.push(fileIdx) - 1;
+      return u;
+    });
+  const grid = chooseGrid(job, info.width, info.height, wanted);
+  const planned = wanted.map(([key, model]): PlannedStage => {
+    const side = key === 'sc' ? grid.patch : grid.tile;
+    checkModelSide(model.manifest, side, grid);
+    const m = model.manifest;
+    const shape = { model: m.id, channels: key === 'ac' ? (m.outputBands ?? []).length : (m.classes ?? []).length, side, tile: grid.tile };
+    const post: PostProcess =
+      key === 'ac' ? { ...shape, kind: 'quantise', from: 0, clamp: m.clamp ?? [0, 2], scale: m.scale } : { ...shape, kind: 'argmax', from: grid.margin };
+    return { key, model, side, post, bandIdx: bandIdxFor(m) };
+  });
+  return { fileBands, union, grid, planned };
+}
+
+/** Opens the job's input and checks the plan (see planJob), loading no model. */
+export async function checkJob(job: Job): Promise<void> {
+  const reader = await openRaster(job.input.path);
+  try {
+    planJob(job, reader.info);
+  } finally {
+    await reader.close();
+  }
 }
 
 function stageModels(job: Job): [StageKey, JobModel][] {

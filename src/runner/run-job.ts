@@ -2,15 +2,15 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TensorF32 } from '../backends/backend.js';
-import type { TimedTensor } from '../backends/threaded.js';
-import { inputError, modelError } from '../errors.js';
+import { inputError } from '../errors.js';
 import { nodataTest } from '../metrics/scaling.js';
 import { blockSource, blocks, type Block, type BlockSource } from '../raster/patch-grid.js';
 import { TiledTiffWriter } from '../raster/tiff-writer.js';
 import type { RunnerSummary } from './events.js';
 import type { Job } from './job.js';
 import { prepareJob, releasePrepared, type PreparedJob, type RunHooks, type Stage, type StageKey } from './prepare.js';
-import { argmaxClasses, fillModelInput, nodataMask, quantiseReflectance, type RawSamples } from './tensors.js';
+import { applyNodata } from './postprocess.js';
+import { fillModelInput, nodataMask, type RawSamples } from './tensors.js';
 
 export type { RunHooks } from './prepare.js';
 
@@ -64,10 +64,16 @@ async function openWriter(job: Job, p: PreparedJob, stage: Stage): Promise<Tiled
   });
 }
 
+interface StageTiles {
+  tiles: (Uint16Array | Uint8Array)[];
+  dims: TensorF32['dims'];
+  ms: number;
+}
+
 interface InFlight {
   batch: ReadBlock[];
   masks: (Uint8Array | undefined)[];
-  outs: TimedTensor[];
+  outs: StageTiles[];
 }
 
 /**
@@ -107,16 +113,13 @@ async function pipeline(job: Job, p: PreparedJob, writers: Map<StageKey, TiledTi
     const t = performance.now();
     stages.forEach((stage, i) => {
       const out = r.outs[i];
-      if (firstInferenceMs[stage.key] === undefined) firstInferenceMs[stage.key] = out.ms ?? 0;
-      else stageTimes[stage.key] += out.ms ?? 0;
-      checkOutput(stage, out, r.batch.length);
+      if (firstInferenceMs[stage.key] === undefined) firstInferenceMs[stage.key] = out.ms;
+      else stageTimes[stage.key] += out.ms;
       const writer = writers.get(stage.key);
       if (!writer) return;
       r.batch.forEach((rb, slot) => {
-        const tile =
-          stage.key === 'ac'
-            ? quantiseReflectance(out.data, slot, stage.channels, stage.side, grid.tile, 0, stage.manifest.clamp ?? [0, 2], stage.manifest.scale, r.masks[slot])
-            : argmaxClasses(out.data, slot, stage.channels, stage.side, grid.tile, grid.margin, r.masks[slot]);
+        const tile = out.tiles[slot];
+        applyNodata(tile, r.masks[slot], stage.key === 'ac' ? 0 : 255);
         pendingWrites.push(writer.writeTile(rb.block.tileX, rb.block.tileY, tile, { owned: true }));
       });
     });
@@ -150,7 +153,8 @@ async function pipeline(job: Job, p: PreparedJob, writers: Map<StageKey, TiledTi
       const size = batch.length * stage.bandIdx.length * stage.side * stage.side;
       if (inputs[i].length !== size) inputs[i] = new Float32Array(size);
       batch.forEach((rb, slot) => fillModelInput(inputs[i], slot, rb.raw, rb.src, stage.bandIdx, stage.from, stage.side, job.input.scale, job.input.offset));
-      return stage.backend.run({ data: inputs[i], dims: [batch.length, stage.bandIdx.length, stage.side, stage.side] }) as Promise<TimedTensor>;
+      if (!stage.runTiles) throw new Error('the engine needs threaded backends');
+      return stage.runTiles({ data: inputs[i], dims: [batch.length, stage.bandIdx.length, stage.side, stage.side] });
     });
     inflight.push(Promise.all(outs).then((o) => ({ batch, masks, outs: o })));
     stageTimes.read += performance.now() - t;
@@ -189,14 +193,4 @@ export function summarise(
     grid: { tile: p.grid.tile, margin: p.grid.margin, patch: p.grid.patch, batch: job.engine.batch, blocks: p.grid.count },
     backends: Object.fromEntries(p.stages.map((s) => [s.key, s.backend.describe()])),
   };
-}
-
-function checkOutput(stage: Stage, out: TensorF32, n: number): void {
-  const [on, oc, oh, ow] = out.dims;
-  if (on !== n || oc !== stage.channels || oh !== stage.side || ow !== stage.side) {
-    throw modelError(
-      `model ${stage.manifest.id} returned [${out.dims.join(',')}], expected [${n},${stage.channels},${stage.side},${stage.side}]`,
-      'check the manifest (output bands / classes) against the model file',
-    );
-  }
 }

@@ -67,7 +67,7 @@ export function nodataMask(raw: RawSamples, src: BlockSource, bands: number, fro
 
 /**
  * AC post-processing: clamp reflectance, scale back to DN and round to the nearest integer (uint16).
- * Pixels with nodata in the input get 0, the output's nodata. This runs on every output sample of a
+ * (Nodata is applied afterwards, by applyNodata in postprocess.ts.) This runs on every output sample of a
  * full tile (1.4 G of them at 10 m), so the loop avoids calls: after the clamp v·scale is in
  * [0, 65535], and a Uint16Array store truncates, so v·scale + 0.5 rounds half up.
  */
@@ -80,7 +80,6 @@ export function quantiseReflectance(
   from: number,
   clamp: readonly [number, number],
   scale: number,
-  mask: Uint8Array | undefined,
 ): Uint16Array {
   const tile = new Uint16Array(channels * tileSide * tileSide);
   const lo = Math.max(clamp[0], 0);
@@ -99,16 +98,10 @@ export function quantiseReflectance(
       }
     }
   }
-  if (mask) {
-    const px = tileSide * tileSide;
-    for (let p = 0; p < px; p++) {
-      if (mask[p]) for (let ch = 0; ch < channels; ch++) tile[ch * px + p] = 0;
-    }
-  }
   return tile;
 }
 
-/** SC post-processing: argmax over class logits for the core pixels; nodata pixels get 255. */
+/** SC post-processing: argmax over class logits for the core pixels. */
 export function argmaxClasses(
   out: Float32Array,
   slot: number,
@@ -116,7 +109,6 @@ export function argmaxClasses(
   side: number,
   tileSide: number,
   from: number,
-  mask: Uint8Array | undefined,
 ): Uint8Array {
   const tile = new Uint8Array(tileSide * tileSide);
   const plane = side * side;
@@ -124,10 +116,6 @@ export function argmaxClasses(
   for (let r = 0; r < tileSide; r++) {
     for (let c = 0; c < tileSide; c++) {
       const i = r * tileSide + c;
-      if (mask && mask[i]) {
-        tile[i] = 255;
-        continue;
-      }
       const p = base + (from + r) * side + from + c;
       let best = 0;
       let bestV = out[p];

@@ -22,8 +22,8 @@ describe('one benchmark at a time per target', () => {
     expect(refused.stderr).toMatch(/local.*(busy|locked)/i);
     expect(refused.stderr).toContain(String(first.pid));
     const firstDone = new Promise<number | null>((resolve) => first.on('close', resolve));
-    const waited = hil(['run', '--res', '60', '--ac-model', 'no-correction', '--lock-wait', '300', '--out', out], { HIL_CACHE_DIR: cache });
-    expect(waited.stderr).toMatch(/^waiting: /m);
+    const waited = hil(['run', '--res', '60', '--ac-model', 'no-correction', '--lock-wait', '300', '--out', out, '--json'], { HIL_CACHE_DIR: cache });
+    expect(waited.stdout).toMatch(/^\{"ev":"waiting","holder":".*busy/m);
     expect(waited.code).toBe(0);
     expect(await firstDone).toBe(0);
   });

@@ -1,25 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { makePatchGrid, blockSource } from '../../src/raster/patch-grid.js';
 import { nodataTest } from '../../src/metrics/scaling.js';
+import { applyNodata, postProcess } from '../../src/runner/postprocess.js';
 import { argmaxClasses, fillModelInput, nodataMask, quantiseReflectance } from '../../src/runner/tensors.js';
 
 describe('AC post-processing (clamp and quantisation)', () => {
   it('clamps to the manifest range, scales by 10000 and rounds to the nearest DN', () => {
     const out = new Float32Array([-0.5, 0, 0.12345, 0.99996, 1.5, 2.5, Number.NaN, 0.00004, 0.00006]);
-    const tile = quantiseReflectance(out, 0, 1, 3, 3, 0, [0, 2], 10000, undefined);
+    const tile = quantiseReflectance(out, 0, 1, 3, 3, 0, [0, 2], 10000);
     expect(Array.from(tile)).toEqual([0, 0, 1235, 10000, 15000, 20000, 0, 0, 1]);
   });
 
   it('writes the output nodata (0) where the input had nodata', () => {
     const out = new Float32Array(4).fill(0.5);
-    const tile = quantiseReflectance(out, 0, 1, 2, 2, 0, [0, 2], 10000, new Uint8Array([0, 1, 0, 0]));
+    const tile = quantiseReflectance(out, 0, 1, 2, 2, 0, [0, 2], 10000);
+    applyNodata(tile, new Uint8Array([0, 1, 0, 0]), 0);
     expect(Array.from(tile)).toEqual([5000, 0, 5000, 5000]);
   });
 
   it('takes the core of a larger model output for a batch slot', () => {
     // 2 slots × 1 channel × 4×4; the core is the central 2×2 (from = 1).
     const out = new Float32Array(32).map((_, i) => i / 10000);
-    const tile = quantiseReflectance(out, 1, 1, 4, 2, 1, [0, 2], 10000, undefined);
+    const tile = quantiseReflectance(out, 1, 1, 4, 2, 1, [0, 2], 10000);
     expect(Array.from(tile)).toEqual([21, 22, 25, 26]);
   });
 });
@@ -32,8 +34,15 @@ describe('SC post-processing', () => {
       2, 0, 9, 0, // class 1
       0, 3, 0, 0, // class 2
     ]);
-    expect(Array.from(argmaxClasses(logits, 0, 3, 2, 2, 0, undefined))).toEqual([1, 2, 1, 0]);
-    expect(Array.from(argmaxClasses(logits, 0, 3, 2, 2, 0, new Uint8Array([0, 0, 0, 1])))).toEqual([1, 2, 1, 255]);
+    const tile = argmaxClasses(logits, 0, 3, 2, 2, 0);
+    expect(Array.from(tile)).toEqual([1, 2, 1, 0]);
+    applyNodata(tile, new Uint8Array([0, 0, 0, 1]), 255);
+    expect(Array.from(tile)).toEqual([1, 2, 1, 255]);
+  });
+
+  it('refuses a model output of the wrong shape before making tiles', () => {
+    const spec = { model: 'm', channels: 4, side: 2, tile: 2, from: 0, kind: 'argmax' as const };
+    expect(() => postProcess(spec, { data: new Float32Array(12), dims: [1, 3, 2, 2] })).toThrow(/model m returned \[1,3,2,2\], expected \[1,4,2,2\]/);
   });
 });
 

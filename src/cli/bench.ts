@@ -6,7 +6,6 @@ import { benchRecord } from '../bench/record.js';
 import { findTarget } from '../config/config.js';
 import { usageError } from '../errors.js';
 import { resolveModel, verifyModel } from '../models/registry.js';
-import { localEnvironment } from '../results/environment.js';
 import { writeRecord } from '../scenarios/execute.js';
 import { parseDevices } from '../scenarios/plan.js';
 import { ensureWritableDir } from '../util/atomic.js';
@@ -58,15 +57,19 @@ export function registerBench(program: Command): void {
       const patch = flags.patch === undefined ? (m.spatial.kind === 'fixed' ? m.spatial.width : m.patchSize) : positiveInt(flags.patch, '--patch');
       const outDir = path.resolve(flags.out ?? path.join(config.resultsDir, 'bench'));
       await ensureWritableDir(outDir);
-      const outcome = await launchBench(target, {
+      const outcome = await launchBench(
+        target,
+        {
         model: jobModelFor(m, entry.filePath, served),
         patch,
         batch: positiveInt(flags.batch, '--batch'),
         threads: positiveInt(flags.threads, '--threads', 0),
         timeMs: positiveInt(flags.time, '--time'),
-      });
+        },
+        config.cacheDir,
+      );
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-      const record = benchRecord({ id: `${stamp}-${target.name}-bench-${m.id}-${device}`, target, entry, device, outcome, environment: await localEnvironment(), limitsNote: outcome.limitsNote });
+      const record = benchRecord({ id: `${stamp}-${target.name}-bench-${m.id}-${device}`, target, entry, device, outcome, environment: outcome.environment, limitsNote: outcome.limitsNote });
       const file = await writeRecord(record, outDir);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ file, record }, null, 2)}\n`);

@@ -35,6 +35,8 @@ export const RunnerEventSchema = z.discriminatedUnion('ev', [
     fix: z.string().optional(),
   }),
   z.object({ ev: z.literal('probe'), host: z.record(z.string(), z.unknown()) }),
+  // hil bench's per-patch timing; the coordinator validates the result against the record schema.
+  z.object({ ev: z.literal('bench'), result: z.record(z.string(), z.unknown()), backend: z.record(z.string(), z.unknown()) }),
 ]);
 export type RunnerEvent = z.infer<typeof RunnerEventSchema>;
 

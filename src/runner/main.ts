@@ -11,16 +11,20 @@ import { startMemorySampler } from './memory.js';
 import { probeHost } from './probe.js';
 import { runFloor } from './floor.js';
 import { runJob } from './run-job.js';
+import { BenchJobSchema } from '../bench/job.js';
+import { runBench } from '../bench/measure.js';
+import type { z } from 'zod';
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--probe') {
     emit({ ev: 'probe', host: await probeHost() });
     return ExitCode.ok;
   }
+  if (argv[0] === '--bench') return bench(argv[1]);
   const floor = argv[0] === '--floor';
   const jobPath = floor ? argv[1] : argv[0];
   if (!jobPath) {
-    process.stderr.write('usage: runner <job.json> | runner --floor <job.json> | runner --probe\n');
+    process.stderr.write('usage: runner <job.json> | runner --floor <job.json> | runner --bench <bench-job.json> | runner --probe\n');
     return ExitCode.badInput;
   }
   emit({ ev: 'start', pid: process.pid, job: jobPath, node: process.version, t: Date.now() });
@@ -40,16 +44,34 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** hil bench: per-patch latency of one model on one device (src/bench/measure.ts). */
+async function bench(jobPath: string | undefined): Promise<number> {
+  try {
+    if (!jobPath) throw inputError('usage: runner --bench <bench-job.json>', 'pass the job file hil bench wrote');
+    const job = parseJobFile(jobPath, BenchJobSchema, 'bench job');
+    const outcome = await runBench(job);
+    emit({ ev: 'bench', result: { ...outcome.result }, backend: { ...outcome.backend } });
+    return ExitCode.ok;
+  } catch (err) {
+    emit(errorEvent(err));
+    return err instanceof HilError ? err.exitCode : ExitCode.internal;
+  }
+}
+
 function readJob(path: string): Job {
+  return parseJobFile(path, JobSchema, 'job');
+}
+
+function parseJobFile<T>(path: string, schema: z.ZodType<T>, what: string): T {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw inputError(`cannot read job ${path}: ${(err as Error).message}`, 'pass the job.json the coordinator wrote');
+    throw inputError(`cannot read ${what} ${path}: ${(err as Error).message}`, 'pass the file the coordinator wrote');
   }
-  const parsed = JobSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw inputError(`job ${path} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'regenerate it with hil');
+    throw inputError(`${what} ${path} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'regenerate it with hil');
   }
   return parsed.data;
 }

@@ -39,7 +39,7 @@ export interface BundleOptions {
 }
 
 /** What the runner imports on the target. Everything else in node_modules serves the coordinator only. */
-export const RUNNER_PACKAGES = ['onnxruntime-node', 'onnxruntime-common', 'geotiff', 'zod', 'systeminformation'];
+export const RUNNER_PACKAGES = ['onnxruntime-node', 'onnxruntime-common', 'geotiff', 'zod', 'systeminformation', 'tinybench'];
 
 const hashCache = new Map<string, { mtimeMs: number; size: number; sha256: string }>();
 

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { targetError } from '../errors.js';
 import { parseEvent, type RunnerEvent } from '../runner/events.js';
-import { JobSchema, type Job } from '../runner/job.js';
+import { BenchJobSchema, type BenchJob } from '../bench/job.js';
+import { JobSchema, type Job, type JobModel } from '../runner/job.js';
 import { gitSha, hilVersion } from '../results/environment.js';
 import type { Environment } from '../results/schema.js';
 import { commitTemp, discardTemp, tempPathFor } from '../util/atomic.js';
@@ -69,13 +70,16 @@ class SshTargetSession implements TargetSession {
    */
   async runRunner(args: string[], onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<RunnerExit> {
     const jobIdx = args.findIndex((a) => a.endsWith('.json'));
-    const local = jobIdx >= 0 ? JobSchema.parse(JSON.parse(readFileSync(args[jobIdx], 'utf8'))) : undefined;
+    const raw: unknown = jobIdx >= 0 ? JSON.parse(readFileSync(args[jobIdx], 'utf8')) : undefined;
+    const bench = args[0] === '--bench' ? BenchJobSchema.parse(raw) : undefined;
+    const local = raw !== undefined && !bench ? JobSchema.parse(raw) : undefined;
     const runDir = `${this.cacheRoot}/runs/${createHash('sha256').update(args.join('\0') + Date.now()).digest('hex').slice(0, 16)}`;
-    const { remoteJob, extra } = local ? mapJob(local, runDir) : { remoteJob: undefined, extra: [] };
+    const { remoteJob, extra } = local ? mapJob(local, runDir) : bench ? mapBenchJob(bench) : { remoteJob: undefined, extra: [] };
     const bundle = await buildBundle({ projectRoot: PACKAGE_ROOT, platform: this.platform.platform, arch: this.platform.arch, extraFiles: extra });
     const deploy = await deployBundle(this.conn, bundle.files, { cacheRoot: this.cacheRoot, platform: this.platform });
     this.lastDeploy = deploy;
     if (remoteJob) {
+      // A run job or a bench job, with its paths mapped onto the board.
       const jobText = JSON.stringify(remoteJob);
       const put = await this.conn.capture(`mkdir -p ${shellQuote(runDir)} && cat > ${shellQuote(`${runDir}/job.json`)}`, jobText);
       if (put.exitCode !== 0) throw targetError(`cannot write the job on ${this.target.name}: ${put.stderr.trim()}`, 'check free disk and permissions in the cache folder on the target');
@@ -100,7 +104,7 @@ class SshTargetSession implements TargetSession {
       const setupError = cgroup?.setupError(r.exitCode ?? -1, stderr.get());
       if (setupError) throw setupError;
       const cg = cgroup ? cgroup.result(r.exitCode, r.signal as NodeJS.Signals | null, (await this.conn.capture(cgroup.cleanup)).stdout) : undefined;
-      if (local && r.exitCode === 0) await this.fetchOutputs(local, remoteJob!);
+      if (local && r.exitCode === 0) await this.fetchOutputs(local, remoteJob as Job);
       return {
         exitCode: r.exitCode,
         signal: r.signal,
@@ -154,25 +158,42 @@ class SshTargetSession implements TargetSession {
   }
 }
 
-/** The job as it must read on the board: input and models inside the bundle, outputs in a run folder. */
-function mapJob(job: Job, runDir: string): { remoteJob: Job; extra: { localPath: string; relPath: string }[] } {
-  const extra: { localPath: string; relPath: string }[] = [];
-  const place = (localPath: string, folder: string) => {
+type Extra = { localPath: string; relPath: string }[];
+
+/** Puts a local file into the bundle under `folder`, returning its path there. */
+function placer(extra: Extra) {
+  return (localPath: string, folder: string) => {
     const relPath = `${folder}/${path.basename(localPath)}`;
     extra.push({ localPath, relPath });
     return relPath;
   };
+}
+
+/** A model's file(s) in the bundle: an OpenVINO IR is two, the runtime finds the weights beside the .xml. */
+function placeModel(place: ReturnType<typeof placer>, m: JobModel): string | undefined {
+  if (!m.path) return undefined;
+  if (m.manifest.format === 'openvino-ir') place(m.path.replace(/\.xml$/i, '.bin'), 'models');
+  return place(m.path, 'models');
+}
+
+/** The job as it must read on the board: input and models inside the bundle, outputs in a run folder. */
+function mapJob(job: Job, runDir: string): { remoteJob: Job; extra: Extra } {
+  const extra: Extra = [];
+  const place = placer(extra);
   const remoteJob: Job = structuredClone(job);
   remoteJob.input.path = place(job.input.path, 'inputs');
   for (const key of ['sc', 'ac'] as const) {
     const m = job.models[key];
-    if (m?.path) {
-      remoteJob.models[key]!.path = place(m.path, 'models');
-      // An OpenVINO IR is two files: the runtime finds the weights beside the .xml.
-      if (m.manifest.format === 'openvino-ir') place(m.path.replace(/\.xml$/i, '.bin'), 'models');
-    }
+    if (m) remoteJob.models[key]!.path = placeModel(place, m);
     if (job.output[key]) remoteJob.output[key] = `${runDir}/${key}.tif`;
   }
+  return { remoteJob, extra };
+}
+
+function mapBenchJob(job: BenchJob): { remoteJob: BenchJob; extra: Extra } {
+  const extra: Extra = [];
+  const remoteJob: BenchJob = structuredClone(job);
+  remoteJob.model.path = placeModel(placer(extra), job.model);
   return { remoteJob, extra };
 }
 

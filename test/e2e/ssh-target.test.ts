@@ -88,6 +88,16 @@ describe.runIf(ready)('a board over SSH (a real sshd on loopback), capped by a m
     expect(run.stderr).toContain(sshd.hostFingerprint);
   });
 
+  it('benchmarks a model per patch on the board through the same transport', () => {
+    const r = hil(['--config', configFor(1_700_000_000), 'bench', '--target', 'loopback-board', '--model', 'CNN_corrector', '--patch', '256', '--time', '300', '--models-dir', sharedModelsDir, '--out', dir, '--json']);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('hil:'))).toEqual([]);
+    expect(r.code).toBe(0);
+    const { record } = JSON.parse(r.stdout);
+    expect(record.target).toMatchObject({ name: 'loopback-board', transport: 'ssh' });
+    expect(record.bench.steady.meanMs).toBeGreaterThan(0);
+    expect(record.environment.cores).toBeGreaterThan(0);
+  });
+
   it('records a run that needs more than the board’s memory as oom', () => {
     const r = run(configFor(120_000_000));
     expect(r.code).toBe(1);

@@ -1,6 +1,7 @@
 import { modelError } from '../errors.js';
 import { attr, encodeModel, OnnxGraphBuilder } from './onnx-writer.js';
 import type { PtTensor, StateDict } from './pt-import.js';
+import { mulberry32 } from '../util/rng.js';
 
 /**
  * The DTACSNet cloud-detection network: segmentation_models_pytorch
@@ -138,17 +139,6 @@ export function unetStateDictSpec(inChannels: number, classes: number): { key: s
   ]);
 }
 
-/** mulberry32: small, fast, and the same sequence on every platform for a given seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Box-Muller, using both values of each pair: weight generation is most of a synthetic build's time. */
 function gaussian(next: () => number): () => number {
@@ -172,7 +162,7 @@ function gaussian(next: () => number): () => number {
  * statistics are drawn near identity but not at it, so folding them is exercised.
  */
 export function syntheticUnetStateDict(inChannels: number, classes: number, seed: number): StateDict {
-  const uniform = rng(seed);
+  const uniform = mulberry32(seed);
   const normal = gaussian(uniform);
   const fill = (n: number, f: () => number) => Float32Array.from({ length: n }, f);
   const sd: StateDict = new Map();

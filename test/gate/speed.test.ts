@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { minimumP, minimumRepeats, repeatsToResolve, speedVerdict } from '../../src/gate/speed.js';
+import { mulberry32 } from '../../src/util/rng.js';
 
-/** Deterministic generator (mulberry32) so the simulated benchmarks are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Benchmark-like times: a floor plus right-skewed (log-normal) noise of about 5 %. */
 function times(rand: () => number, n: number, scale = 1): number[] {
@@ -70,7 +60,7 @@ describe('speed verdicts', () => {
   });
 
   it('keeps the false-alarm rate of identical builds under alpha, and catches a 15 % slowdown', () => {
-    const rand = rng(42);
+    const rand = mulberry32(42);
     const trials = 2000;
     let falseAlarms = 0;
     let caught = 0;

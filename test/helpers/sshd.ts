@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { SshConnectOptions } from '../../src/targets/ssh.js';
 
 const execFileP = promisify(execFile);
 const SSHD = '/usr/sbin/sshd';
@@ -142,5 +143,18 @@ export async function startSshd(): Promise<SshdFixture> {
       }
       await fs.rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** Options that log in to the fixture with its own key and pinned host key, ignoring ~/.ssh/config. */
+export function connectOptionsFor(sshd: SshdFixture): SshConnectOptions {
+  return {
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    privateKeyPath: sshd.privateKeyPath,
+    hostKey: { knownHostsFile: sshd.knownHostsFile },
+    sshConfigFile: path.join(sshd.dir, 'no-config'),
+    retries: 0,
   };
 }

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mannWhitneyU, median, medianCI, normalSf, quantile } from '../../src/metrics/stats.js';
+import { mulberry32 } from '../../src/util/rng.js';
 
-/** Seeded PRNG (mulberry32) so the Monte-Carlo check is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('median and quantiles', () => {
   it('interpolates between order statistics', () => {
@@ -103,7 +93,7 @@ describe('mannWhitneyU', () => {
   });
 
   it('is symmetric in its samples', () => {
-    const next = rng(7);
+    const next = mulberry32(7);
     const x = Array.from({ length: 12 }, () => next());
     const y = Array.from({ length: 9 }, () => next() + 0.2);
     const a = mannWhitneyU(x, y);
@@ -122,7 +112,7 @@ describe('mannWhitneyU', () => {
   });
 
   it('rejects about 5 % of the time under H0 (exact and normal paths)', () => {
-    const next = rng(2024);
+    const next = mulberry32(2024);
     const trials = 1500;
     for (const [m, n, round] of [
       [10, 10, false],

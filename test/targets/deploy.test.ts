@@ -9,7 +9,7 @@ import { HilError } from '../../src/errors.js';
 import { buildBundle, type Bundle } from '../../src/targets/bundle.js';
 import { deployBundle, probeRemotePlatform, runRemote } from '../../src/targets/deploy.js';
 import { connectSsh, type SshConnectOptions, type SshConnection } from '../../src/targets/ssh.js';
-import { canRunSshd, startSshd, type SshdFixture } from '../helpers/sshd.js';
+import { canRunSshd, startSshd, type SshdFixture, connectOptionsFor } from '../helpers/sshd.js';
 
 const enabled = canRunSshd();
 
@@ -169,15 +169,7 @@ describe.runIf(enabled)('deploy over a real sshd', () => {
 
   beforeAll(async () => {
     sshd = await startSshd();
-    base = {
-      host: sshd.host,
-      port: sshd.port,
-      user: sshd.user,
-      privateKeyPath: sshd.privateKeyPath,
-      hostKey: { knownHostsFile: sshd.knownHostsFile },
-      sshConfigFile: path.join(sshd.dir, 'no-config'),
-      retries: 0,
-    };
+    base = connectOptionsFor(sshd);
     project = path.join(sshd.dir, 'project');
     await makeProject(project);
     await fs.writeFile(path.join(project, 'job.json'), JSON.stringify({ tile: 'T31TCJ' }));

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
 import { acquireTargetLock, withTargetLock, type LockTarget } from '../../src/targets/lock.js';
 import { connectSsh, type SshConnection } from '../../src/targets/ssh.js';
-import { canRunSshd, startSshd, type SshdFixture } from '../helpers/sshd.js';
+import { canRunSshd, startSshd, type SshdFixture, connectOptionsFor } from '../helpers/sshd.js';
 
 /** A pid that certainly belongs to no running process: one that just exited. */
 function deadPid(): number {
@@ -98,15 +98,7 @@ if (canRunSshd()) {
     const conns: SshConnection[] = [];
     // Each acquirer gets its own connection, like two coordinators would.
     const target = async (): Promise<LockTarget> => {
-      const conn = await connectSsh({
-        host: sshd.host,
-        port: sshd.port,
-        user: sshd.user,
-        privateKeyPath: sshd.privateKeyPath,
-        hostKey: { knownHostsFile: sshd.knownHostsFile },
-        sshConfigFile: path.join(sshd.dir, 'no-config'),
-        retries: 0,
-      });
+      const conn = await connectSsh(connectOptionsFor(sshd));
       conns.push(conn);
       return { kind: 'ssh', conn, cacheRoot };
     };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
 import { connectSsh, type SshConnectOptions } from '../../src/targets/ssh.js';
-import { canRunSshd, generateKey, startSshd, type SshdFixture } from '../helpers/sshd.js';
+import { canRunSshd, generateKey, startSshd, type SshdFixture, connectOptionsFor } from '../helpers/sshd.js';
 
 const enabled = canRunSshd();
 
@@ -23,15 +23,7 @@ describe.runIf(enabled)('ssh transport against a real sshd', () => {
 
   beforeAll(async () => {
     sshd = await startSshd();
-    base = {
-      host: sshd.host,
-      port: sshd.port,
-      user: sshd.user,
-      privateKeyPath: sshd.privateKeyPath,
-      hostKey: { knownHostsFile: sshd.knownHostsFile },
-      sshConfigFile: path.join(sshd.dir, 'no-config'),
-      retries: 0,
-    };
+    base = connectOptionsFor(sshd);
   });
   afterAll(async () => {
     await sshd?.stop();

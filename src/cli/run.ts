@@ -36,7 +36,7 @@ export function registerRun(program: Command): void {
     .option('--input <file>', 'input L1C GeoTIFF (default: a synthetic full tile for --res, generated once into the cache)')
     .option('--bands <list>', 'band names of --input in file order, where the file does not describe them')
     .option('--ac-model <id|file>', 'atmospheric-correction model (default: CNN_corrector when its weights are present, else no-correction)')
-    .option('--sc-model <id|file>', 'scene-classification model')
+    .option('--sc-model <id|file>', 'scene-classification model (default: the DTACSNet network: a real-weight build with id dtacsnet, else dtacsnet-synthetic)')
     .option('--device <spec>', 'device for every stage (CPU) or per stage (sc=MYRIAD,ac=CPU)', 'CPU')
     .option('--repeat <n>', 'number of runs; every sample is kept, the record shows medians', '1')
     .option('--patch <px>', 'model input side in pixels (default: the model manifest)')

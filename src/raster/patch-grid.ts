@@ -64,15 +64,6 @@ export function reflectIndex(i: number, n: number): number {
   return k < n ? k : period - k;
 }
 
-/** The part of a block's padded window that lies inside the image: what must actually be read. */
-export function blockReadWindow(grid: PatchGrid, block: Block): { x0: number; y0: number; x1: number; y1: number } {
-  const x0 = Math.max(0, block.x - grid.margin);
-  const y0 = Math.max(0, block.y - grid.margin);
-  const x1 = Math.min(grid.width, block.x - grid.margin + grid.patch);
-  const y1 = Math.min(grid.height, block.y - grid.margin + grid.patch);
-  return { x0, y0, x1, y1 };
-}
-
 /**
  * For one block, where each padded-block row and column comes from: a read window inside the image and,
  * per block row/column, the row/column of that window (reflected at image borders). Reflection can reach

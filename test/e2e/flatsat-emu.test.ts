@@ -5,18 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { ResultRecordSchema } from '../../src/results/schema.js';
 import { renderTable1Markdown } from '../../src/report/table1.js';
 import { hil } from '../helpers/cli.js';
-import { haveShared, sharedModelsDir } from '../helpers/shared.js';
+import { haveRoot, haveShared, sharedModelsDir } from '../helpers/shared.js';
 
-function cgroupsUsable(): boolean {
-  const ok = process.getuid?.() === 0 && readFileSync('/proc/self/cgroup', 'utf8').length > 0;
-  if (!ok) {
-    if (process.env.HIL_REQUIRE_SHARED === '1') throw new Error('HIL_REQUIRE_SHARED=1 but cgroups need root here');
-    console.warn('skipping: emulated targets need root to create cgroups');
-  }
-  return ok;
-}
-
-const ready = haveShared('models/dtacsnet') && cgroupsUsable();
+const ready = haveShared('models/dtacsnet') && haveRoot('emulating a target with cgroups');
 
 /** A board like the flatsat but with a configurable RAM, for proving the limit is enforced. */
 function boardConfig(dir: string, memoryBytes: number): string {

@@ -4,12 +4,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ResultRecordSchema } from '../../src/results/schema.js';
 import { hil } from '../helpers/cli.js';
-import { haveShared, haveTool } from '../helpers/shared.js';
+import { haveRoot, haveShared, haveTool } from '../helpers/shared.js';
 import { FAKE_L2A_PROCESS, makeL1CSafe } from '../sen2cor/l1c-safe.js';
 
 // Sen2Cor cannot be installed here (ESA's installer is on no reachable registry): these runs use the
 // project's test double, which has L2A_Process's CLI, output tree and exit codes, and can hog memory.
-const ready = haveShared('data/s2cloudless-optimized') && haveTool('gdal_translate') && process.getuid?.() === 0;
+const ready = haveShared('data/s2cloudless-optimized') && haveTool('gdal_translate') && haveRoot('running Sen2Cor under a memory cgroup');
 
 describe.runIf(ready)('hil sen2cor records the baseline beside DTACSNet', () => {
   it('times a run and names the Sen2Cor version', () => {

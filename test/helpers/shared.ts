@@ -34,3 +34,11 @@ export function haveTool(tool: string): boolean {
   console.warn(`skipping: ${tool} is not installed (apt-get install gdal-bin openssh-server)`);
   return false;
 }
+
+/** Whether this process is root (tests that create cgroups need it); skips with a reason otherwise. */
+export function haveRoot(why: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  if (process.env.HIL_REQUIRE_SHARED === '1') throw new Error(`HIL_REQUIRE_SHARED=1 but ${why} needs root`);
+  console.warn(`skipping: ${why} needs root`);
+  return false;
+}

@@ -1,25 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { jobModelFor } from '../../src/backends/job-model.js';
-import { HilError } from '../../src/errors.js';
 import { ModelManifestSchema } from '../../src/models/manifest.js';
 import { parseDevices } from '../../src/scenarios/plan.js';
 import { BUILTIN_PROFILES } from '../../src/targets/builtin-profiles.js';
 import type { TargetProfile } from '../../src/targets/profile.js';
+import { hilErrorOf } from '../helpers/errors.js';
 
 const profile = (name: string) => BUILTIN_PROFILES.find((p) => p.name === name)!;
 const exec = { command: ['benchmark_app', '-m', '{model}', '-d', 'MYRIAD', '-niter', '{niter}'] };
 /** The flatsat as a user configures it: the MYRIAD device with its tool. */
 const flatsat = { ...profile('flatsat'), devices: [{ name: 'CPU', backend: 'onnxruntime' }, { name: 'MYRIAD', backend: 'exec', exec }] } as TargetProfile;
 
-function refusal(fn: () => unknown): HilError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof HilError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('device plans', () => {
   it('gives every stage one device, or each stage its own', () => {
@@ -30,7 +21,7 @@ describe('device plans', () => {
     expect(parseDevices('GPU', profile('gcp-vm-t4'), ['ac'])).toEqual({ ac: 'GPU' });
   });
   it('refuses a device the target lacks, naming the ones it has', () => {
-    const err = refusal(() => parseDevices('sc=MYRIAD,ac=CPU', profile('gcp-vm-t4'), ['sc', 'ac']));
+    const err = hilErrorOf(() => parseDevices('sc=MYRIAD,ac=CPU', profile('gcp-vm-t4'), ['sc', 'ac']));
     expect(err.exitCode).toBe(2);
     expect(err.message).toBe('target gcp-vm-t4 has no device MYRIAD');
     expect(err.fix).toBe('its devices are CPU, GPU');
@@ -42,13 +33,13 @@ describe('device plans', () => {
     expect(() => parseDevices('xx=CPU', flatsat, ['sc'])).toThrow(/unknown stage xx/);
   });
   it('refuses an exec device whose profile gives no command, before anything is deployed', () => {
-    const err = refusal(() => parseDevices('MYRIAD', profile('flatsat'), ['sc']));
+    const err = hilErrorOf(() => parseDevices('MYRIAD', profile('flatsat'), ['sc']));
     expect(err.message).toContain('gives no command');
     expect(err.fix).toContain('"exec"');
   });
   it('refuses a profile that serves a device with a backend that cannot drive it', () => {
     const bad = { ...flatsat, devices: [{ name: 'MYRIAD', backend: 'openvino' }] } as TargetProfile;
-    const err = refusal(() => parseDevices('MYRIAD', bad, ['sc']));
+    const err = hilErrorOf(() => parseDevices('MYRIAD', bad, ['sc']));
     expect(err.message).toContain('cannot drive it');
     expect(err.fix).toContain('(exec)');
   });

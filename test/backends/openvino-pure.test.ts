@@ -10,6 +10,7 @@ import { HilError } from '../../src/errors.js';
 import { ModelManifestSchema, type ModelManifestInput } from '../../src/models/manifest.js';
 import { readOpenVinoIr } from '../../src/models/openvino-ir.js';
 import { haveShared, sharedModelsDir } from '../helpers/shared.js';
+import { hilErrorOf } from '../helpers/errors.js';
 
 const base: ModelManifestInput = {
   schema: 'hil.model/1',
@@ -28,25 +29,16 @@ const base: ModelManifestInput = {
 };
 const manifest = (over: Partial<ModelManifestInput> = {}) => ModelManifestSchema.parse({ ...base, ...over });
 
-function hilError(fn: () => unknown): HilError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof HilError) return err;
-    throw err;
-  }
-  throw new Error('expected a HilError');
-}
 
 describe('backend capabilities', () => {
   it('refuses an IR model on onnxruntime and names the backends that read it', () => {
-    const err = hilError(() => checkBackendServes('onnxruntime', manifest(), 'CPU'));
+    const err = hilErrorOf(() => checkBackendServes('onnxruntime', manifest(), 'CPU'));
     expect(err.exitCode).toBe(2);
     expect(err.message).toContain('cannot read openvino-ir');
     expect(err.fix).toMatch(/openvino or exec/);
   });
   it('sends MYRIAD on openvino-node to the exec backend', () => {
-    const err = hilError(() => checkBackendServes('openvino', manifest(), 'MYRIAD'));
+    const err = hilErrorOf(() => checkBackendServes('openvino', manifest(), 'MYRIAD'));
     expect(err.message).toMatch(/2022\.3/);
   });
   it('lets exec run any device the profile names, and onnxruntime its execution providers', () => {
@@ -82,7 +74,7 @@ describe('OpenVINO IR manifests', () => {
     const ir = await readOpenVinoIr(xml);
     expect(irWeightPrecision(ir)).toBe('fp16');
     expect(() => checkIrPrecision(manifest({ precision: 'fp16' }), ir, xml)).not.toThrow();
-    const err = hilError(() => checkIrPrecision(manifest(), ir, xml));
+    const err = hilErrorOf(() => checkIrPrecision(manifest(), ir, xml));
     expect(err.message).toContain('holds fp16 weights');
     expect(err.fix).toContain('"precision": "fp16"');
   });

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, HilError } from '../../src/errors.js';
+import { ExitCode } from '../../src/errors.js';
 import { DEFAULT_GATE_CONFIG, parseGateConfig } from '../../src/gate/config.js';
 import { runGate } from '../../src/gate/gate.js';
 import { gateJunit, gateMarkdown } from '../../src/gate/output.js';
@@ -10,21 +10,13 @@ import { literatureRecords } from '../../src/results/literature.js';
 import type { ResultRecord } from '../../src/results/schema.js';
 import { hil } from '../helpers/cli.js';
 import { record, type RecordSpec } from '../results/records.js';
+import { hilErrorOf } from '../helpers/errors.js';
 
 const base = [1000, 1010, 1020, 1030, 1040, 1050];
 const slow = base.map((t) => t * 1.2);
 const rec = (spec: RecordSpec) => record({ target: 'local', scenario: 'ac', res: 60, ...spec });
 const statusOf = (checks: { name: string; status: string }[]) => Object.fromEntries(checks.map((c) => [c.name, c.status]));
 
-function thrown(fn: () => unknown): HilError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof HilError) return err;
-    throw err;
-  }
-  throw new Error('expected a HilError');
-}
 
 describe('runGate', () => {
   it('passes the same build and fails a slower one, pooling the samples of several records', () => {
@@ -82,7 +74,7 @@ describe('runGate', () => {
 
   it('refuses different environments with exit 3 unless allowed, naming the difference', () => {
     const other = rec({ times: base, env: { cpuModel: 'Intel Atom E3950', cores: 4 } });
-    const err = thrown(() => runGate([rec({ times: base })], [other], DEFAULT_GATE_CONFIG));
+    const err = hilErrorOf(() => runGate([rec({ times: base })], [other], DEFAULT_GATE_CONFIG));
     expect(err.exitCode).toBe(ExitCode.notComparable);
     expect(err.oneLine()).toMatch(/different environments \(cpuModel AMD EPYC vs Intel Atom E3950; cores 2 vs 4\) — .*--allow-env-mismatch/);
     const allowed = runGate([rec({ times: base })], [other], DEFAULT_GATE_CONFIG, { allowEnvMismatch: true });
@@ -91,11 +83,11 @@ describe('runGate', () => {
   });
 
   it('refuses a mix of targets, published rows, and a baseline that never completed (exit 2)', () => {
-    const mix = thrown(() => runGate([rec({ times: base })], [rec({ times: base, target: 'flatsat-emu' })], DEFAULT_GATE_CONFIG));
+    const mix = hilErrorOf(() => runGate([rec({ times: base })], [rec({ times: base, target: 'flatsat-emu' })], DEFAULT_GATE_CONFIG));
     expect(mix.exitCode).toBe(ExitCode.badInput);
     expect(mix.message).toMatch(/candidate flatsat-emu ac 60 m CPU, baseline local ac 60 m CPU has no counterpart/);
-    expect(thrown(() => runGate(literatureRecords().slice(0, 1), [rec({})], DEFAULT_GATE_CONFIG)).message).toMatch(/published row/);
-    expect(thrown(() => runGate([rec({ status: 'error' })], [rec({ times: base })], DEFAULT_GATE_CONFIG)).message).toMatch(/baseline .* has no completed repeats/);
+    expect(hilErrorOf(() => runGate(literatureRecords().slice(0, 1), [rec({})], DEFAULT_GATE_CONFIG)).message).toMatch(/published row/);
+    expect(hilErrorOf(() => runGate([rec({ status: 'error' })], [rec({ times: base })], DEFAULT_GATE_CONFIG)).message).toMatch(/baseline .* has no completed repeats/);
   });
 });
 
@@ -106,11 +98,11 @@ describe('gate config', () => {
       memory: { maxGrowth: 0.1 },
       accuracy: { rmseTolerance: 0.001, f2Tolerance: 0.01 },
     });
-    expect(thrown(() => parseGateConfig({ speed: { alfa: 0.05 } }, 'gate.json')).oneLine()).toBe(
+    expect(hilErrorOf(() => parseGateConfig({ speed: { alfa: 0.05 } }, 'gate.json')).oneLine()).toBe(
       'gate config gate.json has unknown key speed.alfa — use only speed.alpha, speed.minEffect, speed.metric, speed.failOnInconclusive',
     );
-    expect(thrown(() => parseGateConfig({ sped: {} }, 'g.json')).oneLine()).toBe('gate config g.json has unknown key sped — use only speed, memory, accuracy');
-    expect(thrown(() => parseGateConfig({ speed: { alpha: 2 } }, 'g.json')).message).toMatch(/invalid at speed\.alpha/);
+    expect(hilErrorOf(() => parseGateConfig({ sped: {} }, 'g.json')).oneLine()).toBe('gate config g.json has unknown key sped — use only speed, memory, accuracy');
+    expect(hilErrorOf(() => parseGateConfig({ speed: { alpha: 2 } }, 'g.json')).message).toMatch(/invalid at speed\.alpha/);
   });
 });
 

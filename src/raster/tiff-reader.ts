@@ -31,18 +31,28 @@ export interface RasterReader {
   info: RasterInfo;
   /** Band-sequential (CHW) samples of the window; x/y/w/h in pixels, must lie inside the image. */
   readWindow(x: number, y: number, w: number, h: number, bands?: number[]): Promise<TypedArray>;
+  /** Bytes of decoded blocks kept for later windows (see OpenRasterOptions.cacheBytes). */
+  setCacheBytes(bytes: number): void;
+  /** Blocks decoded so far, repeats included: with a cache that fits, each block of the file once. */
+  readonly decodedBlocks: number;
   close(): Promise<void>;
 }
 
 export interface OpenRasterOptions {
   /**
    * Bytes of decoded blocks kept for later windows. Overlapping patches re-read the blocks on their
-   * borders; caching them saves decoding each block several times.
+   * borders; caching them saves decoding each block several times. Windows are read in scan order (left
+   * to right, top to bottom), so a full cache drops the block that comes first in that order: the
+   * blocks behind the scan are the ones no later window needs. A cache of two block rows across the
+   * image, plus the blocks of the windows in flight, then decodes every block once for patches that
+   * overlap by less than a block.
    */
   cacheBytes?: number;
 }
 
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+
+export const BYTES_PER_SAMPLE: Record<DType, number> = { uint8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
 const inflateAsync = promisify(inflate);
 
 const ARRAYS: Record<DType, { new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray; new (length: number): TypedArray; BYTES_PER_ELEMENT: number }> = {
@@ -262,15 +272,21 @@ type Block = TypedArray;
 
 class GeoTiffReader implements RasterReader {
   readonly info: RasterInfo;
-  private readonly cache = new Map<number, { block: Promise<Block>; size: number }>();
+  private readonly cache = new Map<number, { block: Promise<Block>; size: number; order: number }>();
   private cachedBytes = 0;
+  decodedBlocks = 0;
 
   constructor(
     private readonly handle: fs.FileHandle,
     private readonly layout: Layout,
-    private readonly cacheBytes: number,
+    private cacheBytes: number,
   ) {
     this.info = layout.info;
+  }
+
+  setCacheBytes(bytes: number): void {
+    this.cacheBytes = bytes;
+    this.shrinkCache();
   }
 
   async readWindow(x: number, y: number, w: number, h: number, bands?: number[]): Promise<TypedArray> {
@@ -330,25 +346,28 @@ class GeoTiffReader implements RasterReader {
 
   private block(index: number, ty: number): Promise<Block> {
     const hit = this.cache.get(index);
-    if (hit) {
-      // Re-inserting moves the entry to the back of the Map's order: least recently used stays in front.
-      this.cache.delete(index);
-      this.cache.set(index, hit);
-      return hit.block;
-    }
-    const entry = { block: this.decodeBlock(index, ty), size: this.blockBytes(ty) };
+    if (hit) return hit.block;
+    this.decodedBlocks++;
+    const { blocksAcross, blocksDown } = this.layout;
+    const entry = { block: this.decodeBlock(index, ty), size: this.blockBytes(ty), order: index % (blocksAcross * blocksDown) };
     if (entry.size <= this.cacheBytes) {
       this.cache.set(index, entry);
       this.cachedBytes += entry.size;
       entry.block.catch(() => {
         if (this.cache.get(index) === entry) this.evict(index, entry.size);
       });
-      for (const [key, old] of this.cache) {
-        if (this.cachedBytes <= this.cacheBytes) break;
-        this.evict(key, old.size);
-      }
+      this.shrinkCache();
     }
     return entry.block;
+  }
+
+  /** Drops the blocks first in scan order (all bands of a position together) until the cache fits. */
+  private shrinkCache(): void {
+    while (this.cachedBytes > this.cacheBytes) {
+      let first = Infinity;
+      for (const e of this.cache.values()) first = Math.min(first, e.order);
+      for (const [key, e] of this.cache) if (e.order === first) this.evict(key, e.size);
+    }
   }
 
   private evict(index: number, size: number): void {

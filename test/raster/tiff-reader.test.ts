@@ -95,6 +95,54 @@ describe.skipIf(!ready)('openRaster on real files vs GDAL', () => {
   });
 });
 
+describe('the block cache in scan order', () => {
+  // 512 × 256 px, two bands, 32² px blocks: 16 × 8 blocks per band. Windows of 64 px step by 48 (overlap
+  // 16), top to bottom as the engine reads them, so rows of blocks are shared between rows of windows, and
+  // a row of windows touches three rows of blocks: more than two rows' cache, so plain LRU would drop the
+  // shared row's first blocks before the next row of windows comes back to them.
+  async function scanReads(cacheBytes: number): Promise<{ decoded: number; exact: boolean }> {
+    const file = path.join(dir, 'scan.tif');
+    const o = { width: 512, height: 256, bands: 2, dtype: 'uint16' as const, tileSize: 32 };
+    const value = (b: number, y: number, x: number) => (b * 7 + y * 512 + x) % 65536;
+    const w = await TiledTiffWriter.create(file, o);
+    for (let ty = 0; ty < 8; ty++) {
+      for (let tx = 0; tx < 16; tx++) {
+        const tile = new Uint16Array(2 * 32 * 32);
+        for (let b = 0; b < 2; b++) for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) tile[b * 1024 + y * 32 + x] = value(b, ty * 32 + y, tx * 32 + x);
+        await w.writeTile(tx, ty, tile);
+      }
+    }
+    await w.close();
+    const reader = await openRaster(file, { cacheBytes });
+    let exact = true;
+    try {
+      for (let y = 0; y + 64 <= 256; y += 48) {
+        for (let x = 0; x + 64 <= 512; x += 48) {
+          const win = await reader.readWindow(x, y, 64, 64);
+          for (let b = 0; b < 2; b++) for (let r = 0; r < 64; r++) for (let c = 0; c < 64; c++) if (win[b * 4096 + r * 64 + c] !== value(b, y + r, x + c)) exact = false;
+        }
+      }
+      return { decoded: reader.decodedBlocks, exact };
+    } finally {
+      await reader.close();
+    }
+  }
+
+  it('decodes each block once with two rows of blocks cached, dropping the topmost row first', async () => {
+    const block = 32 * 32 * 2;
+    // Two block rows across both bands, plus one window's blocks (3 × 3 per band).
+    const r = await scanReads(block * 2 * (2 * 16 + 9));
+    expect(r.exact).toBe(true);
+    expect(r.decoded).toBe(2 * 16 * 8);
+  });
+
+  it('counts repeats when the cache holds less than a row of blocks', async () => {
+    const r = await scanReads(32 * 32 * 2 * 2 * 9);
+    expect(r.exact).toBe(true);
+    expect(r.decoded).toBeGreaterThan(2 * 16 * 8);
+  });
+});
+
 describe('openRaster errors', () => {
   it('names a missing file and how to fix it', async () => {
     await expectInputError(openRaster(path.join(dir, 'nope.tif')), /cannot open raster .*nope\.tif \(ENOENT\) — check the path/);

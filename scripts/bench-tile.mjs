@@ -27,7 +27,7 @@ const { values } = parseArgs({
     'models-dir': { type: 'string', default: process.env.HIL_MODELS_DIR },
     batch: { type: 'string', default: '1' },
     zlevel: { type: 'string', default: '1' },
-    strategy: { type: 'string', default: 'huffman' },
+    strategy: { type: 'string', default: 'rle' },
     'write-queue': { type: 'string', default: '4' },
     out: { type: 'string', default: path.join(PACKAGE_ROOT, 'results') },
   },

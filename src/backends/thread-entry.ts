@@ -6,19 +6,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HilError } from '../errors.js';
 import type { JobModel } from '../runner/job.js';
+import { currentThreadId, processThreadIds } from '../runner/thread-priority.js';
 import type { BackendOptions, InferenceBackend, TensorF32 } from './backend.js';
-import { postProcess, type PostProcess } from '../runner/postprocess.js';
 import { createBackend } from './index.js';
 
-export type ThreadRequest = { id: number; model: number; data: Float32Array; dims: TensorF32['dims']; tiles?: boolean } | { id: number; release: true };
+export type ThreadRequest = { id: number; model: number; data: Float32Array; dims: TensorF32['dims'] } | { id: number; release: true };
 export type ThreadReply =
-  | { ready: true; descriptions: ReturnType<InferenceBackend['describe']>[] }
-  | { id: number; data: Float32Array; dims: TensorF32['dims']; ms: number }
-  | { id: number; tiles: (Uint16Array | Uint8Array)[]; dims: TensorF32['dims']; ms: number }
+  | { ready: true; descriptions: ReturnType<InferenceBackend['describe']>[]; threadIds: number[] }
+  /** `input` is the request's buffer, handed back for the next batch. */
+  | { id: number; data: Float32Array; dims: TensorF32['dims']; ms: number; input: Float32Array }
   | { id: number; released: true }
   | { id?: number; error: { kind: HilError['kind'] | 'internal'; message: string; fix?: string } };
 
-const { models, opts, post } = workerData as { models: JobModel[]; opts: Omit<BackendOptions, 'device'>; post: (PostProcess | undefined)[] };
+const { models, opts } = workerData as { models: JobModel[]; opts: Omit<BackendOptions, 'device'> };
 const port = parentPort!;
 
 function errorOf(err: unknown): { error: { kind: HilError['kind'] | 'internal'; message: string; fix?: string } } {
@@ -28,8 +28,13 @@ function errorOf(err: unknown): { error: { kind: HilError['kind'] | 'internal'; 
 
 const backends: InferenceBackend[] = [];
 try {
+  // The threads that appear while the models load are the runtimes' own (intra-op pools): with this
+  // one they are the inference threads, which the engine leaves at normal priority.
+  const before = new Set(processThreadIds() ?? []);
   for (const model of models) backends.push(await createBackend(model, opts));
-  port.postMessage({ ready: true, descriptions: backends.map((b) => b.describe()) } satisfies ThreadReply);
+  const own = currentThreadId();
+  const threadIds = own === undefined ? [] : [own, ...(processThreadIds() ?? []).filter((t) => !before.has(t))];
+  port.postMessage({ ready: true, descriptions: backends.map((b) => b.describe()), threadIds } satisfies ThreadReply);
   // Requests are served strictly in order: a queue, not concurrent handlers, keeps one model running at a time.
   let queue = Promise.resolve();
   port.on('message', (req: ThreadRequest) => {
@@ -50,15 +55,10 @@ async function serve(req: ThreadRequest): Promise<void> {
     const t = performance.now();
     const out = await backends[req.model].run({ data: req.data, dims: req.dims });
     const ms = performance.now() - t;
-    const spec = post[req.model];
-    if (req.tiles && spec) {
-      const tiles = postProcess(spec, out);
-      port.postMessage({ id: req.id, tiles, dims: out.dims, ms } satisfies ThreadReply, tiles.map((t) => t.buffer as ArrayBuffer));
-      return;
-    }
     // The output is this thread's to give away: transferring it avoids a copy of every batch.
-    const data = out.data.byteOffset === 0 && out.data.length * 4 === out.data.buffer.byteLength ? out.data : out.data.slice();
-    port.postMessage({ id: req.id, data, dims: out.dims, ms } satisfies ThreadReply, [data.buffer as ArrayBuffer]);
+    const whole = out.data.byteOffset === 0 && out.data.length * 4 === out.data.buffer.byteLength && out.data.buffer !== req.data.buffer;
+    const data = whole ? out.data : out.data.slice();
+    port.postMessage({ id: req.id, data, dims: out.dims, ms, input: req.data } satisfies ThreadReply, [data.buffer as ArrayBuffer, req.data.buffer as ArrayBuffer]);
   } catch (err) {
     port.postMessage({ ...errorOf(err), id: req.id } satisfies ThreadReply);
   }

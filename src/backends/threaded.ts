@@ -2,15 +2,14 @@ import { Worker } from 'node:worker_threads';
 import { HilError } from '../errors.js';
 import type { JobModel } from '../runner/job.js';
 import type { BackendDescription, BackendOptions, InferenceBackend, TensorF32 } from './backend.js';
-import type { PostProcess } from '../runner/postprocess.js';
 import type { ThreadReply, ThreadRequest } from './thread-entry.js';
 
 /** A backend result with the time the inference thread itself spent on it (queueing excluded). */
 export type TimedTensor = TensorF32 & { ms?: number };
 
-/** A threaded backend can also hand back finished output tiles, post-processed on its thread. */
 export interface ThreadedBackend extends InferenceBackend {
-  runTiles(input: TensorF32): Promise<{ tiles: (Uint16Array | Uint8Array)[]; dims: TensorF32['dims']; ms: number }>;
+  /** Runs a batch on the input's own buffer, handed over without a copy; the result hands it back. */
+  runOwned(input: TensorF32): Promise<{ out: TimedTensor; input: Float32Array }>;
 }
 
 const toError = (e: { kind: string; message: string; fix?: string }) =>
@@ -18,24 +17,20 @@ const toError = (e: { kind: string; message: string; fix?: string }) =>
 
 /**
  * The job's models on one worker thread, one backend proxy per model. onnxruntime-node runs inference
- * synchronously on the calling thread, and with two intra-op threads it leaves about a third of two cores
- * idle (measured: 1.35× over one thread on the UNet); on its own thread that time goes to reading,
+ * synchronously on the calling thread, and with two intra-op threads it leaves about a quarter of two
+ * cores idle (measured: 1.35× over one thread on the UNet); on its own thread that time goes to reading,
  * decoding and encoding. One thread for all models, not one each: two runtimes side by side oversubscribe
- * the cores (measured: the UNet three times slower). `run` copies its input when called, so the caller
- * may refill the input at once.
+ * the cores (measured: the UNet three times slower). `threadIds` are the inference threads (the worker
+ * and the runtimes' pools), for the engine's scheduling (src/runner/thread-priority.ts).
  */
-export async function createThreadedBackends(
-  models: JobModel[],
-  opts: Omit<BackendOptions, 'device'>,
-  post: (PostProcess | undefined)[] = [],
-): Promise<ThreadedBackend[]> {
-  const worker = new Worker(new URL('./thread-entry.js', import.meta.url), { workerData: { models, opts, post } });
+export async function createThreadedBackends(models: JobModel[], opts: Omit<BackendOptions, 'device'>): Promise<{ backends: ThreadedBackend[]; threadIds: number[] }> {
+  const worker = new Worker(new URL('./thread-entry.js', import.meta.url), { workerData: { models, opts } });
   const waiting = new Map<number, { resolve: (r: ThreadReply) => void; reject: (e: unknown) => void }>();
   let nextId = 0;
   let failed: unknown;
-  const descriptions = await new Promise<BackendDescription[]>((resolve, reject) => {
+  const { descriptions, threadIds } = await new Promise<{ descriptions: BackendDescription[]; threadIds: number[] }>((resolve, reject) => {
     worker.once('error', reject);
-    worker.once('message', (m: ThreadReply) => ('ready' in m ? resolve(m.descriptions) : reject('error' in m ? toError(m.error) : new Error('inference thread did not start'))));
+    worker.once('message', (m: ThreadReply) => ('ready' in m ? resolve(m) : reject('error' in m ? toError(m.error) : new Error('inference thread did not start'))));
   }).catch(async (err) => {
     await worker.terminate();
     throw err;
@@ -53,12 +48,12 @@ export async function createThreadedBackends(
     for (const w of waiting.values()) w.reject(err);
     waiting.clear();
   });
-  const call = (req: Omit<ThreadRequest, 'id'>) =>
+  const call = (req: Omit<ThreadRequest, 'id'>, transfer: ArrayBuffer[] = []) =>
     new Promise<ThreadReply>((resolve, reject) => {
       if (failed) return reject(failed);
       const id = nextId++;
       waiting.set(id, { resolve, reject });
-      worker.postMessage({ ...req, id });
+      worker.postMessage({ ...req, id }, transfer);
     });
   let released: Promise<void> | undefined;
   const release = () =>
@@ -66,18 +61,19 @@ export async function createThreadedBackends(
       if (!failed) await call({ release: true }).catch(() => undefined);
       await worker.terminate();
     })());
-  return descriptions.map((description, model) => ({
-    describe: () => description,
-    async run(input: TensorF32): Promise<TimedTensor> {
-      const r = await call({ model, data: input.data, dims: input.dims });
+  const backends = descriptions.map((description, model): ThreadedBackend => {
+    const runOwned = async (input: TensorF32) => {
+      if (input.data.byteOffset !== 0 || input.data.byteLength !== input.data.buffer.byteLength) throw new Error('runOwned needs an input that is the whole of its buffer');
+      const r = await call({ model, data: input.data, dims: input.dims }, [input.data.buffer as ArrayBuffer]);
       if (!('data' in r)) throw new Error('the inference thread answered a run without data');
-      return { data: r.data, dims: r.dims, ms: r.ms };
-    },
-    async runTiles(input: TensorF32) {
-      const r = await call({ model, data: input.data, dims: input.dims, tiles: true });
-      if (!('tiles' in r)) throw new Error('the inference thread answered a tile run without tiles');
-      return { tiles: r.tiles, dims: r.dims, ms: r.ms };
-    },
-    release,
-  }));
+      return { out: { data: r.data, dims: r.dims, ms: r.ms }, input: r.input };
+    };
+    return {
+      describe: () => description,
+      run: async (input) => (await runOwned({ data: input.data.slice(), dims: input.dims })).out,
+      runOwned,
+      release,
+    };
+  });
+  return { backends, threadIds };
 }

@@ -27,6 +27,8 @@ export const RunnerEventSchema = z.discriminatedUnion('ev', [
   z.object({ ev: z.literal('progress'), stage: z.string(), done: z.number(), total: z.number() }),
   z.object({ ev: z.literal('stage'), stage: z.string(), ms: z.number() }),
   z.object({ ev: z.literal('mem'), rssBytes: z.number(), hwmBytes: z.number() }),
+  /** How the engine scheduled its threads (src/runner/thread-priority.ts). */
+  z.object({ ev: z.literal('scheduling'), policy: z.string(), threads: z.number(), inferenceThreads: z.number() }),
   z.object({ ev: z.literal('done'), result: RunnerSummarySchema }),
   z.object({
     ev: z.literal('error'),

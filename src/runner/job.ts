@@ -54,9 +54,9 @@ export const JobSchema = z.object({
       batch: z.number().int().positive().default(1),
       intraOpThreads: z.number().int().nonnegative().default(0),
       interOpThreads: z.number().int().nonnegative().default(0),
-      /** Output deflate: level 1 and Huffman-only coding keep encoding cheap next to inference (README). */
+      /** Output deflate: level 1 and run-length-only matching keep encoding cheap next to inference (README). */
       compressionLevel: z.number().int().min(0).max(9).default(1),
-      deflateStrategy: z.enum(['default', 'huffman', 'rle']).default('huffman'),
+      deflateStrategy: z.enum(['default', 'huffman', 'rle']).default('rle'),
       predictor: z.union([z.literal(1), z.literal(2)]).default(2),
       /** How many blocks may be read ahead of inference; bounds memory. */
       prefetch: z.number().int().positive().default(2),
@@ -65,18 +65,21 @@ export const JobSchema = z.object({
       /** Output tiles whose compression and write may be in flight at once; bounds memory. */
       writeQueue: z.number().int().positive().default(4),
       memSampleMs: z.number().int().positive().default(250),
+      /** 'idle': reading, post-processing and writing run only where inference leaves a core free (src/runner/thread-priority.ts). */
+      ioPriority: z.enum(['idle', 'normal']).default('idle'),
     })
     .default({
       batch: 1,
       intraOpThreads: 0,
       interOpThreads: 0,
       compressionLevel: 1,
-      deflateStrategy: 'huffman',
+      deflateStrategy: 'rle',
       predictor: 2,
       prefetch: 2,
       inflight: 1,
       writeQueue: 4,
       memSampleMs: 250,
+      ioPriority: 'idle',
     }),
 });
 export type Job = z.infer<typeof JobSchema>;

@@ -25,9 +25,10 @@ export interface Stage {
   from: number;
   /** Output channels: AC bands or SC classes. */
   channels: number;
-  /** How its output becomes tiles; threaded stages do it on the inference thread (runTiles). */
+  /** How its output becomes tiles. */
   post: PostProcess;
-  runTiles?: ThreadedBackend['runTiles'];
+  /** Threaded stages: inference on the input's own buffer (see ThreadedBackend). */
+  runOwned?: ThreadedBackend['runOwned'];
 }
 
 /** An opened job: input, patch grid and loaded models, shared by the full run and the inference floor. */
@@ -40,6 +41,8 @@ export interface PreparedJob {
   nodata: number | undefined;
   stages: Stage[];
   modelLoadMs: Record<string, number>;
+  /** Threaded jobs: the threads that run inference (src/runner/thread-priority.ts). */
+  inferenceThreadIds?: number[];
 }
 
 export interface RunHooks {
@@ -58,17 +61,17 @@ export async function prepareJob(job: Job, hooks: RunHooks, opts: { threaded?: b
     const backendOptions = { intraOpThreads: job.engine.intraOpThreads, interOpThreads: job.engine.interOpThreads };
     // Threaded models load together on their thread; their load time is shared out evenly.
     const t = performance.now();
-    const threaded = opts.threaded ? await createThreadedBackends(planned.map((s) => s.model), backendOptions, planned.map((s) => s.post)) : undefined;
+    const threaded = opts.threaded ? await createThreadedBackends(planned.map((s) => s.model), backendOptions) : undefined;
     const threadLoadMs = (performance.now() - t) / planned.length;
     for (const [i, { key, model, side, post, bandIdx }] of planned.entries()) {
       const tLoad = performance.now();
-      const backend = threaded ? threaded[i] : await createBackend(model, backendOptions);
+      const backend = threaded ? threaded.backends[i] : await createBackend(model, backendOptions);
       modelLoadMs[key] = threaded ? threadLoadMs : performance.now() - tLoad;
       hooks.emit({ ev: 'stage', stage: `load-${key}`, ms: modelLoadMs[key] });
       const m = model.manifest;
-      stages.push({ key, manifest: m, backend, bandIdx, side, from: key === 'sc' ? 0 : grid.margin, channels: post.channels, post, runTiles: threaded?.[i].runTiles });
+      stages.push({ key, manifest: m, backend, bandIdx, side, from: key === 'sc' ? 0 : grid.margin, channels: post.channels, post, runOwned: threaded?.backends[i].runOwned });
     }
-    return { reader, fileBands, union, grid, nodata: job.input.nodata ?? reader.info.nodata, stages, modelLoadMs };
+    return { reader, fileBands, union, grid, nodata: job.input.nodata ?? reader.info.nodata, stages, modelLoadMs, inferenceThreadIds: threaded?.threadIds };
   } catch (err) {
     await releasePrepared({ reader, stages });
     throw err;

@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+
+/**
+ * Thread scheduling for the engine (Linux). On a board with two cores the models' runtime is the
+ * critical path, and it leaves gaps: its intra-op threads sleep at every barrier (measured: two threads
+ * are 1.35× one). Reading, decoding, post-processing and encoding fit into those gaps when every thread
+ * that is not the runtime's runs under SCHED_IDLE: the kernel then gives such a thread a core only when
+ * no ordinary thread wants it, and takes it back the moment one does. Where SCHED_IDLE cannot be set
+ * (no `chrt`), nice 19 is the next best; elsewhere (no /proc) scheduling is left as it is.
+ */
+export type IoPriority = 'idle' | 'normal';
+
+export interface PriorityOutcome {
+  /** What the engine's own threads ran under. */
+  policy: 'SCHED_IDLE' | 'nice 19' | 'unchanged';
+  threads: number;
+}
+
+/** This process's thread ids, or undefined where there is no /proc. */
+export function processThreadIds(): number[] | undefined {
+  try {
+    return readdirSync('/proc/self/task').map(Number).filter(Number.isInteger);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The calling thread's id (Linux: /proc/thread-self names it), or undefined where there is no /proc. */
+export function currentThreadId(): number | undefined {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    return Number.isInteger(tid) ? tid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Moves every thread of this process except `keep` (the inference threads) to SCHED_IDLE, or nice 19.
+ * Threads started later by a moved thread (libuv's pool grows on first use) inherit its policy.
+ */
+export function backgroundAllBut(keep: readonly number[]): PriorityOutcome {
+  const tids = processThreadIds()?.filter((t) => !keep.includes(t));
+  if (!tids || tids.length === 0) return { policy: 'unchanged', threads: 0 };
+  // One shell for all: `chrt -p` takes one id at a time. A thread that ended meanwhile just fails.
+  spawnSync('sh', ['-c', 'for t; do chrt --idle -p 0 "$t"; done', 'sh', ...tids.map(String)], { stdio: 'ignore' });
+  const idle = tids.filter((t) => schedulingPolicy(t) === SCHED_IDLE).length;
+  if (idle > 0) return { policy: 'SCHED_IDLE', threads: idle };
+  let moved = 0;
+  for (const tid of tids) {
+    try {
+      setPriority(tid, 19);
+      moved++;
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return moved > 0 ? { policy: 'nice 19', threads: moved } : { policy: 'unchanged', threads: 0 };
+}
+
+const SCHED_IDLE = 5;
+
+/** A thread's scheduling policy: field 41 of /proc/self/task/<tid>/stat, counted after the command name. */
+function schedulingPolicy(tid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,39 @@
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { haveTool } from '../helpers/shared.js';
+
+const linux = process.platform === 'linux';
+
+// In a child process: moving threads to SCHED_IDLE is for the runner's own process, never vitest's.
+const script = `
+import { Worker } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
+import { backgroundAllBut, currentThreadId, processThreadIds } from './dist/runner/thread-priority.js';
+const policy = (t) => { const s = readFileSync('/proc/self/task/' + t + '/stat', 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[38]); };
+const w = new Worker("import { parentPort } from 'node:worker_threads'; import { currentThreadId } from '${process.cwd()}/dist/runner/thread-priority.js'; parentPort.postMessage(currentThreadId()); setInterval(() => {}, 1000);", { eval: true });
+const keep = await new Promise((r) => w.once('message', r));
+const outcome = backgroundAllBut([keep]);
+const others = processThreadIds().filter((t) => t !== keep);
+console.log(JSON.stringify({ outcome, main: currentThreadId() === process.pid, keepPolicy: policy(keep), otherPolicies: others.map(policy) }));
+await w.terminate();
+`;
+
+describe.skipIf(!linux)('backgroundAllBut', () => {
+  it.skipIf(!haveTool('chrt'))('moves every thread but the kept ones to SCHED_IDLE', async () => {
+    const { stdout } = await execa(process.execPath, ['--input-type=module', '-e', script]);
+    const r = JSON.parse(stdout);
+    expect(r.main).toBe(true);
+    expect(r.outcome.policy).toBe('SCHED_IDLE');
+    expect(r.keepPolicy).toBe(0);
+    expect(r.otherPolicies.length).toBeGreaterThan(1);
+    expect(r.otherPolicies.every((p: number) => p === 5)).toBe(true);
+  });
+
+  it('falls back to nice 19 without chrt', async () => {
+    const { stdout } = await execa(process.execPath, ['--input-type=module', '-e', `${script}\nconsole.log(JSON.stringify({ nice: (await import('node:os')).getPriority(process.pid) }));`], { env: { PATH: '/nonexistent' }, extendEnv: true });
+    const [first, second] = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(first.outcome.policy).toBe('nice 19');
+    expect(first.otherPolicies.every((p: number) => p === 0)).toBe(true);
+    expect(second.nice).toBe(19);
+  });
+});

@@ -8,13 +8,16 @@ import { HilError } from '../errors.js';
 import type { JobModel } from '../runner/job.js';
 import { currentThreadId, processThreadIds } from '../runner/thread-priority.js';
 import type { BackendOptions, InferenceBackend, TensorF32 } from './backend.js';
+import { postProcess, type PostProcess } from '../runner/postprocess.js';
 import { createBackend } from './index.js';
 
-export type ThreadRequest = { id: number; model: number; data: Float32Array; dims: TensorF32['dims'] } | { id: number; release: true };
+/** With `post`, the reply carries finished output tiles instead of the model's output. */
+export type ThreadRequest = { id: number; model: number; data: Float32Array; dims: TensorF32['dims']; post?: PostProcess } | { id: number; release: true };
 export type ThreadReply =
   | { ready: true; descriptions: ReturnType<InferenceBackend['describe']>[]; threadIds: number[] }
   /** `input` is the request's buffer, handed back for the next batch. */
   | { id: number; data: Float32Array; dims: TensorF32['dims']; ms: number; input: Float32Array }
+  | { id: number; tiles: (Uint16Array | Uint8Array)[]; dims: TensorF32['dims']; ms: number; input: Float32Array }
   | { id: number; released: true }
   | { id?: number; error: { kind: HilError['kind'] | 'internal'; message: string; fix?: string } };
 
@@ -55,6 +58,11 @@ async function serve(req: ThreadRequest): Promise<void> {
     const t = performance.now();
     const out = await backends[req.model].run({ data: req.data, dims: req.dims });
     const ms = performance.now() - t;
+    if (req.post) {
+      const tiles = postProcess(req.post, out);
+      port.postMessage({ id: req.id, tiles, dims: out.dims, ms, input: req.data } satisfies ThreadReply, [...tiles.map((x) => x.buffer as ArrayBuffer), req.data.buffer as ArrayBuffer]);
+      return;
+    }
     // The output is this thread's to give away: transferring it avoids a copy of every batch.
     const whole = out.data.byteOffset === 0 && out.data.length * 4 === out.data.buffer.byteLength && out.data.buffer !== req.data.buffer;
     const data = whole ? out.data : out.data.slice();

@@ -2,14 +2,20 @@ import { Worker } from 'node:worker_threads';
 import { HilError } from '../errors.js';
 import type { JobModel } from '../runner/job.js';
 import type { BackendDescription, BackendOptions, InferenceBackend, TensorF32 } from './backend.js';
+import type { PostProcess } from '../runner/postprocess.js';
 import type { ThreadReply, ThreadRequest } from './thread-entry.js';
 
 /** A backend result with the time the inference thread itself spent on it (queueing excluded). */
 export type TimedTensor = TensorF32 & { ms?: number };
 
+export type OwnedResult = { out: TimedTensor; input: Float32Array } | { tiles: (Uint16Array | Uint8Array)[]; ms: number; input: Float32Array };
+
 export interface ThreadedBackend extends InferenceBackend {
-  /** Runs a batch on the input's own buffer, handed over without a copy; the result hands it back. */
-  runOwned(input: TensorF32): Promise<{ out: TimedTensor; input: Float32Array }>;
+  /**
+   * Runs a batch on the input's own buffer, handed over without a copy; the result hands it back. With
+   * `post`, the inference thread also post-processes and returns output tiles.
+   */
+  runOwned(input: TensorF32, post?: PostProcess): Promise<OwnedResult>;
 }
 
 const toError = (e: { kind: string; message: string; fix?: string }) =>
@@ -62,15 +68,20 @@ export async function createThreadedBackends(models: JobModel[], opts: Omit<Back
       await worker.terminate();
     })());
   const backends = descriptions.map((description, model): ThreadedBackend => {
-    const runOwned = async (input: TensorF32) => {
+    const runOwned = async (input: TensorF32, post?: PostProcess): Promise<OwnedResult> => {
       if (input.data.byteOffset !== 0 || input.data.byteLength !== input.data.buffer.byteLength) throw new Error('runOwned needs an input that is the whole of its buffer');
-      const r = await call({ model, data: input.data, dims: input.dims }, [input.data.buffer as ArrayBuffer]);
+      const r = await call({ model, data: input.data, dims: input.dims, post }, [input.data.buffer as ArrayBuffer]);
+      if ('tiles' in r) return { tiles: r.tiles, ms: r.ms, input: r.input };
       if (!('data' in r)) throw new Error('the inference thread answered a run without data');
       return { out: { data: r.data, dims: r.dims, ms: r.ms }, input: r.input };
     };
     return {
       describe: () => description,
-      run: async (input) => (await runOwned({ data: input.data.slice(), dims: input.dims })).out,
+      run: async (input) => {
+        const r = await runOwned({ data: input.data.slice(), dims: input.dims });
+        if (!('out' in r)) throw new Error('the inference thread answered a run with tiles');
+        return r.out;
+      },
       runOwned,
       release,
     };

@@ -3,6 +3,7 @@
 // run, the inference floor (same models, same patch count, tensors in memory). For `ac` it also times a
 // GDAL copy of the input to the same output format. Writes results/bench-tile-<res>m-<scenario>.json.
 //   npm run bench:tile -- --res 10|20|60 --scenario sc|ac|both [--limit BYTES] [--models-dir DIR] [--batch N] [--zlevel 1]
+//     [--strategy rle|huffman|default] [--write-queue N] [--io-priority idle|normal]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     zlevel: { type: 'string', default: '1' },
     strategy: { type: 'string', default: 'rle' },
     'write-queue': { type: 'string', default: '4' },
+    'io-priority': { type: 'string', default: 'idle' },
     out: { type: 'string', default: path.join(PACKAGE_ROOT, 'results') },
   },
 });
@@ -63,7 +65,7 @@ const job = (discard) => ({
   input: { path: input, scale: 1e-4, offset: 0 },
   models: Object.fromEntries(Object.entries(models).map(([k, e]) => [k, { manifest: e.manifest, path: e.filePath, backend: 'onnxruntime', device: 'CPU' }])),
   output: { sc: path.join(workDir, 'sc.tif'), ac: path.join(workDir, 'ac.tif'), discard },
-  engine: { batch: Number(values.batch), intraOpThreads: 0, interOpThreads: 0, compressionLevel: Number(values.zlevel), deflateStrategy: values.strategy, predictor: 2, prefetch: 2, writeQueue: Number(values['write-queue']), memSampleMs: 250 },
+  engine: { batch: Number(values.batch), intraOpThreads: 0, interOpThreads: 0, compressionLevel: Number(values.zlevel), deflateStrategy: values.strategy, predictor: 2, prefetch: 2, writeQueue: Number(values['write-queue']), memSampleMs: 250, ioPriority: values['io-priority'] },
 });
 const limit = values.limit ? Number(values.limit) : undefined;
 const session = limit ? await cgroupSession({ memoryBytes: limit }) : localSession();
@@ -71,10 +73,12 @@ const session = limit ? await cgroupSession({ memoryBytes: limit }) : localSessi
 async function measure(what, j, floor) {
   log(`${what}…`);
   let last = 0;
+  let scheduling;
   const attempt = await runAttempt(
     session,
     j,
     (ev) => {
+      if (ev.ev === 'scheduling') scheduling = { policy: ev.policy, threads: ev.threads, inferenceThreads: ev.inferenceThreads };
       if (ev.ev === 'progress' && ev.done - last >= ev.total / 10) {
         last = ev.done;
         log(`  ${what}: ${ev.done}/${ev.total}`);
@@ -84,7 +88,7 @@ async function measure(what, j, floor) {
     floor ? 'floor' : 'run',
   );
   if (!attempt.ok) throw new Error(`${what} failed: ${attempt.status} ${attempt.message}`);
-  return attempt;
+  return { ...attempt, scheduling };
 }
 
 const e2e = await measure('end to end', job(false), false);
@@ -102,6 +106,7 @@ const report = {
   grid: e2e.summary.grid,
   endToEndMs: e2eMs,
   stages: e2e.summary.stages,
+  scheduling: e2e.scheduling ?? null,
   modelLoadMs: e2e.summary.modelLoadMs,
   firstInferenceMs: e2e.summary.firstInferenceMs,
   floorMs,

@@ -10,8 +10,6 @@ import { setPriority } from 'node:os';
  * no ordinary thread wants it, and takes it back the moment one does. Where SCHED_IDLE cannot be set
  * (no `chrt`), nice 19 is the next best; elsewhere (no /proc) scheduling is left as it is.
  */
-export type IoPriority = 'idle' | 'normal';
-
 export interface PriorityOutcome {
   /** What the engine's own threads ran under. */
   policy: 'SCHED_IDLE' | 'nice 19' | 'unchanged';
@@ -60,10 +58,10 @@ export function backgroundAllBut(keep: readonly number[]): PriorityOutcome {
   return moved > 0 ? { policy: 'nice 19', threads: moved } : { policy: 'unchanged', threads: 0 };
 }
 
-const SCHED_IDLE = 5;
+export const SCHED_IDLE = 5;
 
-/** A thread's scheduling policy: field 41 of /proc/self/task/<tid>/stat, counted after the command name. */
-function schedulingPolicy(tid: number): number | undefined {
+/** A thread's scheduling policy (0 normal, 5 SCHED_IDLE): field 41 of /proc/self/task/<tid>/stat, counted after the command name. */
+export function schedulingPolicy(tid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);

@@ -24,14 +24,14 @@ export function haveShared(what = 'models/dtacsnet'): boolean {
 }
 
 /** Whether a command-line tool is on PATH (GDAL, sshd); tests that need it skip with a reason otherwise. */
-export function haveTool(tool: string): boolean {
+export function haveTool(tool: string, packages = 'gdal-bin openssh-server'): boolean {
   const found = (process.env.PATH ?? '')
     .split(path.delimiter)
     .concat(['/usr/sbin', '/sbin'])
     .some((dir) => existsSync(path.join(dir, tool)));
   if (found) return true;
   if (process.env.HIL_REQUIRE_SHARED === '1') throw new Error(`HIL_REQUIRE_SHARED=1 but ${tool} is not installed`);
-  console.warn(`skipping: ${tool} is not installed (apt-get install gdal-bin openssh-server)`);
+  console.warn(`skipping: ${tool} is not installed (apt-get install ${packages})`);
   return false;
 }
 
@@ -40,5 +40,13 @@ export function haveRoot(why: string): boolean {
   if (process.getuid?.() === 0) return true;
   if (process.env.HIL_REQUIRE_SHARED === '1') throw new Error(`HIL_REQUIRE_SHARED=1 but ${why} needs root`);
   console.warn(`skipping: ${why} needs root`);
+  return false;
+}
+
+/** Whether this is Linux with /proc (thread scheduling reads it); skips with a reason otherwise. */
+export function haveProc(why: string): boolean {
+  if (existsSync('/proc/thread-self')) return true;
+  if (process.env.HIL_REQUIRE_SHARED === '1') throw new Error(`HIL_REQUIRE_SHARED=1 but ${why} needs Linux /proc`);
+  console.warn(`skipping: ${why} needs Linux /proc`);
   return false;
 }

@@ -1,15 +1,11 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { haveTool } from '../helpers/shared.js';
-
-const linux = process.platform === 'linux';
+import { haveProc, haveTool } from '../helpers/shared.js';
 
 // In a child process: moving threads to SCHED_IDLE is for the runner's own process, never vitest's.
 const script = `
 import { Worker } from 'node:worker_threads';
-import { readFileSync } from 'node:fs';
-import { backgroundAllBut, currentThreadId, processThreadIds } from './dist/runner/thread-priority.js';
-const policy = (t) => { const s = readFileSync('/proc/self/task/' + t + '/stat', 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[38]); };
+import { backgroundAllBut, currentThreadId, processThreadIds, schedulingPolicy as policy } from './dist/runner/thread-priority.js';
 const w = new Worker("import { parentPort } from 'node:worker_threads'; import { currentThreadId } from '${process.cwd()}/dist/runner/thread-priority.js'; parentPort.postMessage(currentThreadId()); setInterval(() => {}, 1000);", { eval: true });
 const keep = await new Promise((r) => w.once('message', r));
 const outcome = backgroundAllBut([keep]);
@@ -18,8 +14,8 @@ console.log(JSON.stringify({ outcome, main: currentThreadId() === process.pid, k
 await w.terminate();
 `;
 
-describe.skipIf(!linux)('backgroundAllBut', () => {
-  it.skipIf(!haveTool('chrt'))('moves every thread but the kept ones to SCHED_IDLE', async () => {
+describe.runIf(haveProc('thread scheduling'))('backgroundAllBut', () => {
+  it.runIf(haveTool('chrt', 'util-linux'))('moves every thread but the kept ones to SCHED_IDLE', async () => {
     const { stdout } = await execa(process.execPath, ['--input-type=module', '-e', script]);
     const r = JSON.parse(stdout);
     expect(r.main).toBe(true);

@@ -4,11 +4,11 @@
  * reading and writing without two runtimes competing for the cores.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { HilError } from '../errors.js';
 import type { JobModel } from '../runner/job.js';
 import { currentThreadId, processThreadIds } from '../runner/thread-priority.js';
 import type { BackendOptions, InferenceBackend, TensorF32 } from './backend.js';
 import { postProcess, type PostProcess } from '../runner/postprocess.js';
+import { serialiseError, type ThreadError } from '../util/thread-error.js';
 import { createBackend } from './index.js';
 
 /** With `post`, the reply carries finished output tiles instead of the model's output. */
@@ -19,15 +19,10 @@ export type ThreadReply =
   | { id: number; data: Float32Array; dims: TensorF32['dims']; ms: number; input: Float32Array }
   | { id: number; tiles: (Uint16Array | Uint8Array)[]; dims: TensorF32['dims']; ms: number; input: Float32Array }
   | { id: number; released: true }
-  | { id?: number; error: { kind: HilError['kind'] | 'internal'; message: string; fix?: string } };
+  | { id?: number; error: ThreadError };
 
 const { models, opts } = workerData as { models: JobModel[]; opts: Omit<BackendOptions, 'device'> };
 const port = parentPort!;
-
-function errorOf(err: unknown): { error: { kind: HilError['kind'] | 'internal'; message: string; fix?: string } } {
-  if (err instanceof HilError) return { error: { kind: err.kind, message: err.message, fix: err.fix } };
-  return { error: { kind: 'internal', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } };
-}
 
 const backends: InferenceBackend[] = [];
 try {
@@ -45,7 +40,7 @@ try {
   });
 } catch (err) {
   await Promise.all(backends.map((b) => b.release().catch(() => undefined)));
-  port.postMessage(errorOf(err) satisfies ThreadReply);
+  port.postMessage({ error: serialiseError(err) } satisfies ThreadReply);
 }
 
 async function serve(req: ThreadRequest): Promise<void> {
@@ -68,6 +63,6 @@ async function serve(req: ThreadRequest): Promise<void> {
     const data = whole ? out.data : out.data.slice();
     port.postMessage({ id: req.id, data, dims: out.dims, ms, input: req.data } satisfies ThreadReply, [data.buffer as ArrayBuffer, req.data.buffer as ArrayBuffer]);
   } catch (err) {
-    port.postMessage({ ...errorOf(err), id: req.id } satisfies ThreadReply);
+    port.postMessage({ error: serialiseError(err), id: req.id } satisfies ThreadReply);
   }
 }

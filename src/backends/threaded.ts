@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import { HilError } from '../errors.js';
 import type { JobModel } from '../runner/job.js';
 import type { BackendDescription, BackendOptions, InferenceBackend, TensorF32 } from './backend.js';
 import type { PostProcess } from '../runner/postprocess.js';
+import { deserialiseError } from '../util/thread-error.js';
 import type { ThreadReply, ThreadRequest } from './thread-entry.js';
 
 /** A backend result with the time the inference thread itself spent on it (queueing excluded). */
@@ -17,9 +17,6 @@ export interface ThreadedBackend extends InferenceBackend {
    */
   runOwned(input: TensorF32, post?: PostProcess): Promise<OwnedResult>;
 }
-
-const toError = (e: { kind: string; message: string; fix?: string }) =>
-  e.kind === 'internal' ? new Error(e.message) : new HilError(e.kind as HilError['kind'], e.message, e.fix);
 
 /**
  * The job's models on one worker thread, one backend proxy per model. onnxruntime-node runs inference
@@ -36,7 +33,7 @@ export async function createThreadedBackends(models: JobModel[], opts: Omit<Back
   let failed: unknown;
   const { descriptions, threadIds } = await new Promise<{ descriptions: BackendDescription[]; threadIds: number[] }>((resolve, reject) => {
     worker.once('error', reject);
-    worker.once('message', (m: ThreadReply) => ('ready' in m ? resolve(m) : reject('error' in m ? toError(m.error) : new Error('inference thread did not start'))));
+    worker.once('message', (m: ThreadReply) => ('ready' in m ? resolve(m) : reject('error' in m ? deserialiseError(m.error) : new Error('inference thread did not start'))));
   }).catch(async (err) => {
     await worker.terminate();
     throw err;
@@ -46,7 +43,7 @@ export async function createThreadedBackends(models: JobModel[], opts: Omit<Back
     const w = waiting.get(m.id);
     waiting.delete(m.id);
     if (!w) return;
-    if ('error' in m) w.reject(toError(m.error));
+    if ('error' in m) w.reject(deserialiseError(m.error));
     else w.resolve(m);
   });
   worker.on('error', (err) => {

@@ -29,8 +29,11 @@ export interface RasterInfo {
 
 export interface RasterReader {
   info: RasterInfo;
-  /** Band-sequential (CHW) samples of the window; x/y/w/h in pixels, must lie inside the image. */
-  readWindow(x: number, y: number, w: number, h: number, bands?: number[]): Promise<TypedArray>;
+  /**
+   * Band-sequential (CHW) samples of the window; x/y/w/h in pixels, must lie inside the image. `into`,
+   * an array of the file's sample type and the window's length, is filled instead of a new one.
+   */
+  readWindow(x: number, y: number, w: number, h: number, bands?: number[], into?: TypedArray): Promise<TypedArray>;
   /** Bytes of decoded blocks kept for later windows (see OpenRasterOptions.cacheBytes). */
   setCacheBytes(bytes: number): void;
   /** Blocks decoded so far, repeats included: with a cache that fits, each block of the file once. */
@@ -289,7 +292,7 @@ class GeoTiffReader implements RasterReader {
     this.shrinkCache();
   }
 
-  async readWindow(x: number, y: number, w: number, h: number, bands?: number[]): Promise<TypedArray> {
+  async readWindow(x: number, y: number, w: number, h: number, bands?: number[], into?: TypedArray): Promise<TypedArray> {
     const { width, height, tileWidth, tileHeight, planar, dtype } = this.info;
     const valid = [x, y, w, h].every(Number.isInteger) && x >= 0 && y >= 0 && w > 0 && h > 0;
     if (!valid || x + w > width || y + h > height) {
@@ -301,7 +304,11 @@ class GeoTiffReader implements RasterReader {
         throw new RangeError(`band index ${b} is outside 0..${this.info.bands - 1} of ${this.info.path}`);
       }
     }
-    const out = new ARRAYS[dtype](selected.length * w * h);
+    const length = selected.length * w * h;
+    if (into && (!(into instanceof ARRAYS[dtype]) || into.length !== length)) {
+      throw new RangeError(`readWindow into a ${into.constructor.name} of ${into.length} samples; the window needs ${dtype} × ${length}`);
+    }
+    const out = into ?? new ARRAYS[dtype](length);
     const plane = w * h;
     const jobs: Promise<void>[] = [];
     for (let ty = Math.floor(y / tileHeight); ty * tileHeight < y + h; ty++) {
@@ -394,7 +401,7 @@ class GeoTiffReader implements RasterReader {
       // GDAL leaves never-written (sparse) blocks out; they read as nodata.
       return new ARRAYS[dtype](expected / bytesPerSample).fill(this.info.nodata ?? 0);
     }
-    const raw = Buffer.alloc(byteCounts[index]);
+    const raw = Buffer.allocUnsafe(byteCounts[index]);
     const { bytesRead } = await this.handle.read(raw, 0, raw.length, offsets[index]);
     if (bytesRead !== raw.length) throw corrupt(path, `block ${index} is cut short`);
     let bytes: Uint8Array;

@@ -3,51 +3,65 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TensorF32 } from '../backends/backend.js';
 import { inputError } from '../errors.js';
-import { nodataTest } from '../metrics/scaling.js';
-import { blockSource, blocks, type Block, type BlockSource, type PatchGrid } from '../raster/patch-grid.js';
+import type { Block, PatchGrid } from '../raster/patch-grid.js';
 import { BYTES_PER_SAMPLE, type RasterInfo } from '../raster/tiff-reader.js';
 import { TiledTiffWriter } from '../raster/tiff-writer.js';
 import type { RunnerSummary } from './events.js';
 import type { Job } from './job.js';
 import { prepareJob, releasePrepared, type PreparedJob, type RunHooks, type Stage, type StageKey } from './prepare.js';
+import { InputThread } from './input-thread.js';
 import { applyNodata, postProcess } from './postprocess.js';
-import { fillModelInput, nodataMask, type RawSamples } from './tensors.js';
 import { backgroundAllBut } from './thread-priority.js';
 
 export type { RunHooks } from './prepare.js';
 
-interface ReadBlock {
-  block: Block;
-  src: BlockSource;
-  raw: RawSamples;
-}
-
 /**
- * The engine: one pass over the input. Reads run ahead (their inflate runs on libuv's threadpool), the
- * models run on their own worker thread, and output tiles are post-processed, compressed and written
- * behind, each through a bounded queue, so the main thread's reading and writing overlap inference and
- * memory stays flat whatever the tile size. With `ioPriority: 'idle'` all of that runs only where the
+ * The engine: one pass over the input. Batches are read and prepared ahead on the input thread (inflate
+ * on libuv's threadpool), the models run on their own worker thread, and output tiles are
+ * post-processed, compressed and written behind on the main thread, each through a bounded queue, so
+ * the three overlap and memory stays flat whatever the tile size. With `ioPriority: 'idle'` all of that runs only where the
  * inference threads leave a core free (src/runner/thread-priority.ts). It changes the whole process's
  * threads, so only the runner's own process calls this.
  */
 export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> {
   const t0 = performance.now();
   const prepared = await prepareJob(job, hooks, { threaded: true });
-  prepared.reader.setCacheBytes(scanCacheBytes(prepared.reader.info, prepared.grid, prepared.union.length, job.engine.prefetch * job.engine.batch));
-  if (job.engine.ioPriority === 'idle' && prepared.inferenceThreadIds?.length) {
-    const outcome = backgroundAllBut(prepared.inferenceThreadIds);
-    hooks.emit({ ev: 'scheduling', policy: outcome.policy, threads: outcome.threads, inferenceThreads: prepared.inferenceThreadIds.length });
-  }
+  let input: InputThread | undefined;
   const writers = new Map<StageKey, TiledTiffWriter>();
   try {
+    input = startInput(job, prepared);
+    // After the input thread exists, so that it is among the threads moved.
+    if (job.engine.ioPriority === 'idle' && prepared.inferenceThreadIds?.length) {
+      const outcome = backgroundAllBut(prepared.inferenceThreadIds);
+      hooks.emit({ ev: 'scheduling', policy: outcome.policy, threads: outcome.threads, inferenceThreads: prepared.inferenceThreadIds.length });
+    }
     if (!job.output.discard) for (const stage of prepared.stages) writers.set(stage.key, await openWriter(job, prepared, stage));
-    return await pipeline(job, prepared, writers, hooks, t0);
+    return await pipeline(job, prepared, input, writers, hooks, t0);
   } catch (err) {
     await Promise.all([...writers.values()].map((w) => w.abort()));
     throw err;
   } finally {
+    await input?.close();
     await releasePrepared(prepared);
   }
+}
+
+function startInput(job: Job, p: PreparedJob): InputThread {
+  const info = p.reader.info;
+  return InputThread.start({
+    path: info.path,
+    cacheBytes: scanCacheBytes(info, p.grid, p.union.length, job.engine.prefetch * job.engine.batch),
+    grid: p.grid,
+    union: p.union,
+    stages: p.stages.map((s) => ({ bandIdx: s.bandIdx, from: s.from, side: s.side })),
+    scale: job.input.scale,
+    offset: job.input.offset,
+    nodata: p.nodata,
+    batch: job.engine.batch,
+    prefetch: job.engine.prefetch,
+    // One set being filled, `prefetch` ready, and those in inference.
+    depth: job.engine.prefetch + job.engine.inflight + 1,
+  });
 }
 
 /**
@@ -88,53 +102,35 @@ async function openWriter(job: Job, p: PreparedJob, stage: Stage): Promise<Tiled
 }
 
 interface InFlight {
-  batch: ReadBlock[];
+  blocks: Block[];
   masks: (Uint8Array | undefined)[];
   outs: ({ out: TensorF32 & { ms?: number } } | { tiles: (Uint16Array | Uint8Array)[]; ms: number })[];
 }
 
 /**
- * Stage times are each stage's own busy time: `read` and `write` on the main thread, `sc` and `ac` in
- * their inference threads, `wait` the main thread idle for inference. Stages overlap, so they add up to
- * more than `pipeline`, the wall time of the pass.
+ * Three threads at once: the input thread reads and prepares batches, the inference thread runs the
+ * models, and the main thread post-processes and writes. Stage times are each one's own busy time:
+ * `read` the input thread's, `sc` and `ac` the inference thread's, `write` the main thread's; `wait` is
+ * the main thread idle for inference and `starve` idle for input. They overlap, so they add up to more
+ * than `pipeline`, the wall time of the pass.
  */
-async function pipeline(job: Job, p: PreparedJob, writers: Map<StageKey, TiledTiffWriter>, hooks: RunHooks, t0: number): Promise<RunnerSummary> {
-  const { grid, reader, union, stages } = p;
-  const info = reader.info;
-  const stageTimes: Record<string, number> = { read: 0, write: 0, wait: 0 };
+async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: Map<StageKey, TiledTiffWriter>, hooks: RunHooks, t0: number): Promise<RunnerSummary> {
+  const { grid, stages } = p;
+  const stageTimes: Record<string, number> = { write: 0, wait: 0, starve: 0 };
   for (const s of stages) stageTimes[s.key] = 0;
   const firstInferenceMs: Record<string, number> = {};
   const tPipeline = performance.now();
-  // Input buffers travel to the inference thread and back; two per stage cover one batch in inference
-  // and one being filled.
-  const freeInputs: Float32Array[][] = stages.map(() => []);
   // Post-processing goes where there is time for it: with the UNet (sc, both) inference is the critical
   // path and the main thread does it; with only the per-pixel corrector the inference thread is mostly
-  // idle and the main thread, reading and writing, is the bottleneck (measured at 10 m: 41.5 s with it
-  // on the main thread, 35.8 s on the inference thread).
+  // idle and the main thread, writing, is the bottleneck (measured at 10 m: 41.5 s with it on the main
+  // thread, 35.8 s on the inference thread).
   const postOnInferenceThread = job.scenario === 'ac';
-  const pendingReads: Promise<ReadBlock>[] = [];
   const pendingWrites: Promise<void>[] = [];
   const inflight: Promise<InFlight>[] = [];
-  const iter = blocks(grid);
-  const startRead = () => {
-    const next = iter.next();
-    if (next.done) return;
-    const block = next.value;
-    const src = blockSource(grid, block);
-    pendingReads.push(reader.readWindow(src.x0, src.y0, src.width, src.height, union).then((raw) => ({ block, src, raw: raw as RawSamples })));
-  };
-  for (let i = 0; i < job.engine.prefetch * job.engine.batch; i++) startRead();
-  // Integer rasters compare exactly (and without a nodata value have no missing pixels); float ones may
-  // store nodata rounded to single precision, or NaN.
-  const float = info.dtype.startsWith('float');
-  const nd = p.nodata;
-  const isNodata = !float ? (nd === undefined ? undefined : (v: number) => v === nd) : nodataTest(nd);
 
   let done = 0;
   let lastProgress = 0;
-  const finish = async (r: InFlight) => {
-    const t = performance.now();
+  const finish = (r: InFlight) => {
     stages.forEach((stage, i) => {
       const result = r.outs[i];
       const ms = ('out' in result ? result.out.ms : result.ms) ?? 0;
@@ -143,58 +139,52 @@ async function pipeline(job: Job, p: PreparedJob, writers: Map<StageKey, TiledTi
       const writer = writers.get(stage.key);
       if (!writer) return;
       const tiles = 'out' in result ? postProcess(stage.post, result.out) : result.tiles;
-      r.batch.forEach((rb, slot) => {
+      r.blocks.forEach((block, slot) => {
         const tile = tiles[slot];
         applyNodata(tile, r.masks[slot], stage.key === 'ac' ? 0 : 255);
-        pendingWrites.push(writer.writeTile(rb.block.tileX, rb.block.tileY, tile, { owned: true }));
+        pendingWrites.push(writer.writeTile(block.tileX, block.tileY, tile, { owned: true }));
       });
     });
-    while (pendingWrites.length > job.engine.writeQueue) await pendingWrites.shift();
-    stageTimes.write += performance.now() - t;
-    done += r.batch.length;
+    done += r.blocks.length;
     const now = performance.now();
     if (done === grid.count || now - lastProgress > 200) {
       lastProgress = now;
       hooks.emit({ ev: 'progress', stage: job.scenario, done, total: grid.count });
     }
   };
-  const settle = async () => {
+  // Each wait is timed on its own: the main thread's busy time is what remains.
+  const timed = async <T>(key: 'wait' | 'starve', promise: Promise<T>): Promise<T> => {
     const t = performance.now();
-    const r = await inflight.shift()!;
-    stageTimes.wait += performance.now() - t;
-    await finish(r);
+    const value = await promise;
+    stageTimes[key] += performance.now() - t;
+    return value;
+  };
+  const settle = async () => {
+    finish(await timed('wait', inflight.shift()!));
+    while (pendingWrites.length > job.engine.writeQueue) await timed('wait', pendingWrites.shift()!);
   };
 
-  while (pendingReads.length > 0) {
-    const t = performance.now();
-    const batch: ReadBlock[] = [];
-    while (batch.length < job.engine.batch && pendingReads.length > 0) {
-      batch.push(await pendingReads.shift()!);
-      startRead();
-    }
-    const masks = batch.map((rb) => nodataMask(rb.raw, rb.src, union.length, grid.margin, grid.tile, isNodata, float ? undefined : nd));
-    // Each stage gets its batch as soon as it is filled.
-    const outs = stages.map(async (stage, i) => {
-      const size = batch.length * stage.bandIdx.length * stage.side * stage.side;
-      const free = freeInputs[i];
-      const input = free.length > 0 && free[free.length - 1].length === size ? free.pop()! : new Float32Array(size);
-      batch.forEach((rb, slot) => fillModelInput(input, slot, rb.raw, rb.src, stage.bandIdx, stage.from, stage.side, job.input.scale, job.input.offset));
-      if (!stage.runOwned) throw new Error('the engine needs threaded backends');
-      const r = await stage.runOwned({ data: input, dims: [batch.length, stage.bandIdx.length, stage.side, stage.side] }, postOnInferenceThread ? stage.post : undefined);
-      free.push(r.input);
-      return r;
-    });
-    inflight.push(Promise.all(outs).then((o) => ({ batch, masks, outs: o })));
-    stageTimes.read += performance.now() - t;
+  for (;;) {
+    const batch = await timed('starve', input.next());
+    if (!batch) break;
+    const n = batch.blocks.length;
+    const outs = stages.map((stage, i) =>
+      stage.runOwned!({ data: batch.inputs[i], dims: [n, stage.bandIdx.length, stage.side, stage.side] }, postOnInferenceThread ? stage.post : undefined),
+    );
+    inflight.push(
+      Promise.all(outs).then((o) => {
+        input.recycle(o.map((r) => r.input));
+        return { blocks: batch.blocks, masks: batch.masks, outs: o };
+      }),
+    );
     while (inflight.length > job.engine.inflight) await settle();
   }
   while (inflight.length > 0) await settle();
-
-  const t = performance.now();
-  await Promise.all(pendingWrites);
+  await timed('wait', Promise.all(pendingWrites));
   for (const w of writers.values()) await w.close();
-  stageTimes.write += performance.now() - t;
   const pipelineMs = performance.now() - tPipeline;
+  stageTimes.write = pipelineMs - stageTimes.wait - stageTimes.starve;
+  stageTimes.read = input.stats?.busyMs ?? 0;
   for (const [stage, ms] of Object.entries(stageTimes)) hooks.emit({ ev: 'stage', stage, ms });
   return summarise(job, p, { ...stageTimes, pipeline: pipelineMs }, firstInferenceMs, performance.now() - t0, Object.fromEntries([...writers.keys()].map((k) => [k, job.output[k]!])));
 }

@@ -70,6 +70,8 @@ export function nodataMask(raw: RawSamples, src: BlockSource, bands: number, fro
       const rowBase = base + src.rows[from + r] * src.width;
       const m = r * side;
       if (contiguous && exact) {
+        // Most rows hold no nodata at all; a native search finds that several times faster than the loop.
+        if (raw.subarray(rowBase + c0, rowBase + c0 + side).indexOf(value) < 0) continue;
         for (let c = 0, i = rowBase + c0; c < side; c++, i++) {
           if (raw[i] === value) {
             mask[m + c] = 1;

@@ -115,10 +115,14 @@ describe('the block cache in scan order', () => {
     await w.close();
     const reader = await openRaster(file, { cacheBytes });
     let exact = true;
+    // Every other window goes into the same array, as the engine reuses its windows.
+    const reused = new Uint16Array(2 * 64 * 64);
+    let n = 0;
     try {
       for (let y = 0; y + 64 <= 256; y += 48) {
         for (let x = 0; x + 64 <= 512; x += 48) {
-          const win = await reader.readWindow(x, y, 64, 64);
+          const win = n++ % 2 ? await reader.readWindow(x, y, 64, 64, undefined, reused) : await reader.readWindow(x, y, 64, 64);
+          if (n % 2 === 0 && win !== reused) exact = false;
           for (let b = 0; b < 2; b++) for (let r = 0; r < 64; r++) for (let c = 0; c < 64; c++) if (win[b * 4096 + r * 64 + c] !== value(b, y + r, x + c)) exact = false;
         }
       }
@@ -134,6 +138,20 @@ describe('the block cache in scan order', () => {
     const r = await scanReads(block * 2 * (2 * 16 + 9));
     expect(r.exact).toBe(true);
     expect(r.decoded).toBe(2 * 16 * 8);
+  });
+
+  it('refuses to read into an array of the wrong type or length', async () => {
+    const file = path.join(dir, 'into.tif');
+    const w = await TiledTiffWriter.create(file, { width: 32, height: 32, bands: 1, dtype: 'uint16', tileSize: 32 });
+    await w.writeTile(0, 0, new Uint16Array(32 * 32));
+    await w.close();
+    const reader = await openRaster(file);
+    try {
+      await expect(reader.readWindow(0, 0, 8, 8, undefined, new Uint16Array(63))).rejects.toThrow(/Uint16Array of 63 samples; the window needs uint16 × 64/);
+      await expect(reader.readWindow(0, 0, 8, 8, undefined, new Float32Array(64))).rejects.toThrow(RangeError);
+    } finally {
+      await reader.close();
+    }
   });
 
   it('counts repeats when the cache holds less than a row of blocks', async () => {

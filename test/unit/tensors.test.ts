@@ -74,4 +74,14 @@ describe('pre-processing', () => {
     const nm = nodataMask(new Float32Array([1, Number.NaN, 1, 1]), src, 2, 0, 16, nodataTest(undefined))!;
     expect([nm[0], nm[1]]).toEqual([0, 1]);
   });
+
+  it('marks integer nodata by exact compare, skipping the rows that hold none', () => {
+    // 3 × 3 image, reflect-padded to 16; nodata only in row 1 of band 0 and row 2 of band 1.
+    const g = makePatchGrid(3, 3, 16, 0);
+    const src = blockSource(g, { index: 0, tileX: 0, tileY: 0, x: 0, y: 0 });
+    const raw = new Uint16Array([1, 2, 3, 4, 0, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 0, 8, 0]);
+    const mask = nodataMask(raw, src, 2, 0, 3, (v) => v === 0, 0)!;
+    expect(Array.from(mask)).toEqual([0, 0, 0, 0, 1, 0, 1, 0, 1]);
+    expect(nodataMask(raw, src, 2, 0, 3, (v) => v === 10, 10)).toBeUndefined();
+  });
 });

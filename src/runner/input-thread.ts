@@ -1,0 +1,97 @@
+import { Worker } from 'node:worker_threads';
+import type { Block, PatchGrid } from '../raster/patch-grid.js';
+import { deserialiseError, type ThreadError } from '../util/thread-error.js';
+
+export interface InputThreadConfig {
+  path: string;
+  /** The reader's block cache (see OpenRasterOptions.cacheBytes). */
+  cacheBytes: number;
+  grid: PatchGrid;
+  /** File band indices read, in the order the stages' `bandIdx` refer to. */
+  union: number[];
+  stages: { bandIdx: number[]; from: number; side: number }[];
+  scale: number;
+  offset: number;
+  nodata: number | undefined;
+  batch: number;
+  /** Batches of windows read ahead. */
+  prefetch: number;
+  /** Sets of model inputs in circulation between this thread, the engine and inference: the bound on memory. */
+  depth: number;
+}
+
+/** One batch, ready for the models: per stage its input (batch × C × side × side), per block its nodata mask. */
+export interface InputBatch {
+  blocks: Block[];
+  inputs: Float32Array[];
+  masks: (Uint8Array | undefined)[];
+}
+
+export type InputRequest = { recycle: Float32Array[] };
+export type InputReply = { batch: InputBatch } | { end: true; busyMs: number; decodedBlocks: number } | { error: ThreadError };
+
+/**
+ * The engine's input on a thread of its own (src/runner/input-entry.ts): reading, decoding, nodata
+ * masks and the conversion to model inputs run there, beside the main thread's post-processing and
+ * writing, so that neither waits for the other. Batches queue here only as far as `depth` input sets
+ * allow: the engine hands each set back (recycle) once the models are done with it.
+ */
+export class InputThread {
+  /** The input thread's busy time and its reader's block decodes, once all batches are out. */
+  stats: { busyMs: number; decodedBlocks: number } | undefined;
+  private readonly ready: InputBatch[] = [];
+  private waiting: { resolve: (b: InputBatch | undefined) => void; reject: (e: unknown) => void } | undefined;
+  private failure: unknown;
+  private ended = false;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (m: InputReply) => {
+      if ('batch' in m) this.ready.push(m.batch);
+      else if ('end' in m) {
+        this.ended = true;
+        this.stats = { busyMs: m.busyMs, decodedBlocks: m.decodedBlocks };
+      } else this.failure = deserialiseError(m.error);
+      this.settle();
+    });
+    worker.on('error', (err) => {
+      this.failure = err;
+      this.settle();
+    });
+    worker.on('exit', (code) => {
+      if (!this.ended && this.failure === undefined) this.failure = new Error(`the input thread exited (code ${code}) before the last batch`);
+      this.settle();
+    });
+  }
+
+  static start(cfg: InputThreadConfig): InputThread {
+    return new InputThread(new Worker(new URL('./input-entry.js', import.meta.url), { workerData: cfg }));
+  }
+
+  /** The next batch in scan order, or undefined after the last. Rejects with the input thread's error. */
+  next(): Promise<InputBatch | undefined> {
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.settle();
+    });
+  }
+
+  /** Gives a batch's inputs back for a later batch. */
+  recycle(inputs: Float32Array[]): void {
+    this.worker.postMessage({ recycle: inputs } satisfies InputRequest, inputs.map((a) => a.buffer as ArrayBuffer));
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private settle(): void {
+    const w = this.waiting;
+    if (!w) return;
+    const batch = this.ready.shift();
+    if (batch) w.resolve(batch);
+    else if (this.failure !== undefined) w.reject(this.failure);
+    else if (this.ended) w.resolve(undefined);
+    else return;
+    this.waiting = undefined;
+  }
+}

@@ -59,8 +59,9 @@ function startInput(job: Job, p: PreparedJob): InputThread {
     nodata: p.nodata,
     batch: job.engine.batch,
     prefetch: job.engine.prefetch,
-    // One set being filled, `prefetch` ready, and those in inference.
-    depth: job.engine.prefetch + job.engine.inflight + 1,
+    // Those in inference and `prefetch` more, one of them being filled: each set is 24 MB at 10 m (both),
+    // and one more took the full tile past 1.0 GB of RSS.
+    depth: job.engine.prefetch + job.engine.inflight,
   });
 }
 

@@ -1,6 +1,7 @@
 import { parseEvent, type RunnerEvent } from '../runner/events.js';
 import { detectCgroupSupport, runInCgroup, type CgroupLimits } from './cgroup.js';
 import { RUNNER_ENTRY, tailKeeper } from './local.js';
+import { RUNNER_ENV } from './runner-env.js';
 import type { RunnerExit, TargetSession } from './transport.js';
 import { targetError } from '../errors.js';
 import { localEnvironment } from '../results/environment.js';
@@ -23,6 +24,7 @@ export async function cgroupSession(limits: CgroupLimits): Promise<TargetSession
         const r = await runInCgroup(process.execPath, [RUNNER_ENTRY, ...args], {
           limits,
           signal,
+          env: { ...process.env, ...RUNNER_ENV },
           onStdoutLine: (line) => {
             const ev = parseEvent(line);
             if (ev) onEvent(ev);

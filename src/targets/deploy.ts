@@ -270,6 +270,8 @@ export interface RunRemoteOptions {
   args: string[];
   /** A shell prefix the node command runs under, e.g. a cgroup launcher. */
   wrapper?: string;
+  /** Variables exported to node (and its wrapper). */
+  env?: Readonly<Record<string, string>>;
   onStdoutLine?: (line: string) => void;
   onStderr?: (chunk: string) => void;
   signal?: AbortSignal;
@@ -281,7 +283,8 @@ export interface RunRemoteOptions {
  * code 128+N (137 = SIGKILL, e.g. the OOM killer).
  */
 export function runRemote(conn: SshConnection, opts: RunRemoteOptions): Promise<ExecResult> {
-  const command = `cd ${q(opts.remoteRoot)} && exec ${opts.wrapper ? `${opts.wrapper} ` : ''}${q(opts.nodePath)} ${opts.args.map(q).join(' ')}`;
+  const exports = Object.entries(opts.env ?? {}).map(([k, v]) => `export ${k}=${q(v)} && `).join('');
+  const command = `cd ${q(opts.remoteRoot)} && ${exports}exec ${opts.wrapper ? `${opts.wrapper} ` : ''}${q(opts.nodePath)} ${opts.args.map(q).join(' ')}`;
   return conn.exec(command, {
     onStdoutLine: opts.onStdoutLine,
     onStderr: opts.onStderr,

@@ -18,6 +18,7 @@ import { tailKeeper } from './local.js';
 import { probeTarget } from './probe.js';
 import { acquireTargetLock, type LockOptions, type TargetLock } from './lock.js';
 import type { TargetProfile, Transport } from './profile.js';
+import { RUNNER_ENV } from './runner-env.js';
 import { connectSsh, shellQuote, type SshConnection } from './ssh.js';
 import type { RunnerExit, TargetSession } from './transport.js';
 
@@ -94,6 +95,7 @@ class SshTargetSession implements TargetSession {
         remoteRoot: deploy.remoteRoot,
         args: runnerArgs,
         wrapper: cgroup?.prefix,
+        env: RUNNER_ENV,
         signal,
         onStdoutLine: (line) => {
           const ev = parseEvent(line);

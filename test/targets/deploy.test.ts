@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
 import { buildBundle, type Bundle } from '../../src/targets/bundle.js';
 import { deployBundle, probeRemotePlatform, runRemote } from '../../src/targets/deploy.js';
+import { RUNNER_ENV } from '../../src/targets/runner-env.js';
 import { connectSsh, type SshConnectOptions, type SshConnection } from '../../src/targets/ssh.js';
 import { canRunSshd, startSshd, type SshdFixture, connectOptionsFor } from '../helpers/sshd.js';
 
@@ -268,14 +269,21 @@ describe.runIf(enabled)('deploy over a real sshd', () => {
     expect(events[1].result).toEqual({ tile: 'T31TCJ' });
   });
 
-  it('runs under a wrapper prefix', async () => {
+  it('runs under a wrapper prefix, with the runner environment exported', async () => {
     const out = await withConn(async (c) => {
       const dep = await deployBundle(c, bundle.files, { cacheRoot });
       const lines: string[] = [];
-      await runRemote(c, { nodePath: dep.nodePath, remoteRoot: dep.remoteRoot, args: ['-e', 'console.log(process.env.HIL_WRAPPED)'], wrapper: 'env HIL_WRAPPED=yes', onStdoutLine: (l) => lines.push(l) });
+      await runRemote(c, {
+        nodePath: dep.nodePath,
+        remoteRoot: dep.remoteRoot,
+        args: ['-e', 'console.log(process.env.HIL_WRAPPED, process.env.MALLOC_MMAP_THRESHOLD_, process.env.HIL_SPACED)'],
+        wrapper: 'env HIL_WRAPPED=yes',
+        env: { ...RUNNER_ENV, HIL_SPACED: "a 'b' c" },
+        onStdoutLine: (l) => lines.push(l),
+      });
       return lines;
     });
-    expect(out).toEqual(['yes']);
+    expect(out).toEqual(["yes 131072 a 'b' c"]);
   });
 
   it('ships its own node binary when the target has none', async () => {

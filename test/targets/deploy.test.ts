@@ -276,14 +276,14 @@ describe.runIf(enabled)('deploy over a real sshd', () => {
       await runRemote(c, {
         nodePath: dep.nodePath,
         remoteRoot: dep.remoteRoot,
-        args: ['-e', 'console.log(process.env.HIL_WRAPPED, process.env.MALLOC_MMAP_THRESHOLD_, process.env.HIL_SPACED)'],
+        args: ['-e', 'console.log(process.env.HIL_WRAPPED, process.env.MALLOC_ARENA_MAX, process.env.HIL_SPACED)'],
         wrapper: 'env HIL_WRAPPED=yes',
         env: { ...RUNNER_ENV, HIL_SPACED: "a 'b' c" },
         onStdoutLine: (l) => lines.push(l),
       });
       return lines;
     });
-    expect(out).toEqual(["yes 131072 a 'b' c"]);
+    expect(out).toEqual(["yes 2 a 'b' c"]);
   });
 
   it('ships its own node binary when the target has none', async () => {

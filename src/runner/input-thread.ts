@@ -69,6 +69,8 @@ export class InputThread {
 
   /** The next batch in scan order, or undefined after the last. Rejects with the input thread's error. */
   next(): Promise<InputBatch | undefined> {
+    // One waiter at a time: a second would silently replace the first, which would then never settle.
+    if (this.waiting) return Promise.reject(new Error('InputThread.next() called while an earlier call is still waiting'));
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
       this.settle();

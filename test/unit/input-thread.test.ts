@@ -109,6 +109,7 @@ describe('the engine input thread', () => {
       await input.next();
       const third = input.next();
       expect(await within(third, 500)).toBe('pending');
+      await expect(input.next()).rejects.toThrow(/still waiting/);
       input.recycle(first.inputs);
       expect(await within(third, 5000)).toMatchObject({ blocks: [expect.objectContaining({ index: 2 })] });
     } finally {

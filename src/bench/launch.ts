@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { BACKEND_KINDS } from '../backends/backend.js';
 import { HilError, targetError, type ErrorKind } from '../errors.js';
-import type { RunnerEvent } from '../runner/events.js';
+import { USER_ERROR_KINDS, type RunnerEvent } from '../runner/events.js';
 import { BenchResultSchema, type Environment } from '../results/schema.js';
 import type { TargetProfile } from '../targets/profile.js';
 import { openTargetSession } from '../targets/session.js';
@@ -37,7 +37,7 @@ export async function launchBench(
       if (ev.ev === 'error') error = ev;
     });
     if (exit.oomKilled) throw targetError('the benchmark was killed for exceeding the target memory limit', 'use a smaller --patch or --batch; nothing was measured');
-    if (error) throw new HilError((['input', 'model', 'output'].includes(error.kind) ? error.kind : 'internal') as ErrorKind, error.message, error.fix);
+    if (error) throw new HilError((USER_ERROR_KINDS.has(error.kind) ? error.kind : 'internal') as ErrorKind, error.message, error.fix);
     if (!bench || exit.exitCode !== 0) {
       throw targetError(`the benchmark ended (exit ${exit.exitCode ?? exit.signal}) without a result: ${exit.stderrTail.split('\n').slice(-3).join(' | ') || 'no output'}`, 'nothing was measured; check memory limits and the model');
     }

@@ -6,7 +6,7 @@ import { benchRecord } from '../bench/record.js';
 import { findTarget } from '../config/config.js';
 import { usageError } from '../errors.js';
 import { resolveModel, verifyModel } from '../models/registry.js';
-import { writeRecord } from '../scenarios/execute.js';
+import { recordStamp, writeRecord } from '../scenarios/execute.js';
 import { parseDevices } from '../scenarios/plan.js';
 import { ensureWritableDir } from '../util/atomic.js';
 import { configFor } from './options.js';
@@ -68,8 +68,7 @@ export function registerBench(program: Command): void {
         },
         config.cacheDir,
       );
-      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-      const record = benchRecord({ id: `${stamp}-${target.name}-bench-${m.id}-${device}`, target, entry, device, outcome, environment: outcome.environment, limitsNote: outcome.limitsNote });
+      const record = benchRecord({ id: `${recordStamp()}-${target.name}-bench-${m.id}-${device}`, target, entry, device, outcome, environment: outcome.environment, limitsNote: outcome.limitsNote });
       const file = await writeRecord(record, outDir);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ file, record }, null, 2)}\n`);

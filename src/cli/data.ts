@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { usageError } from '../errors.js';
-import { BAND_SETS, RESOLUTIONS, TILE_SIZE_PX, type Resolution } from '../raster/bands.js';
+import { BAND_SETS, RESOLUTIONS, TILE_SIZE_PX } from '../raster/bands.js';
 import { writeSyntheticTile } from '../raster/synth.js';
 import { createProgress } from './progress.js';
+import { parseResolution } from './options.js';
 
 interface SynthFlags {
   res: string;
@@ -25,7 +26,7 @@ export function registerData(program: Command): void {
     .requiredOption('--out <file>', 'output GeoTIFF')
     .option('--json', 'print progress and the result as JSON lines')
     .action(async (flags: SynthFlags) => {
-      const res = parseRes(flags.res);
+      const res = parseResolution(flags.res);
       const size = flags.size === undefined ? TILE_SIZE_PX[res] : parsePositiveInt('--size', flags.size);
       const seed = parseSeed(flags.seed);
       const bands = BAND_SETS[flags.bands] ?? flags.bands.split(',').map((b) => b.trim());
@@ -44,12 +45,6 @@ export function registerData(program: Command): void {
         process.stdout.write(`${result.path}: ${result.width}×${result.height} px at ${res} m, ${result.bands.length} bands (${result.bands.join(' ')}), seed ${seed}, ${seconds} s\n`);
       }
     });
-}
-
-function parseRes(text: string): Resolution {
-  const res = Number(text) as Resolution;
-  if (!RESOLUTIONS.includes(res)) throw usageError(`--res ${text} is not a Sentinel-2 resolution`, `use --res ${RESOLUTIONS.join(', --res ')}`);
-  return res;
 }
 
 function parsePositiveInt(flag: string, text: string): number {

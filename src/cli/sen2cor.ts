@@ -2,14 +2,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { findTarget } from '../config/config.js';
-import { ExitCode, inputError, usageError } from '../errors.js';
-import { RESOLUTIONS, type Resolution } from '../raster/bands.js';
+import { ExitCode, inputError } from '../errors.js';
 import { renderTable1Markdown } from '../report/table1.js';
 import { localEnvironment } from '../results/environment.js';
-import { writeRecord } from '../scenarios/execute.js';
+import { recordStamp, writeRecord } from '../scenarios/execute.js';
 import { runSen2CorOnTarget } from '../scenarios/sen2cor.js';
 import { ensureWritableDir } from '../util/atomic.js';
-import { configFor } from './options.js';
+import { configFor, parseResolution } from './options.js';
 
 interface Sen2CorFlags {
   safe: string;
@@ -36,19 +35,17 @@ export function registerSen2Cor(program: Command): void {
     .option('--json', 'print the record as JSON')
     .action(async (flags: Sen2CorFlags, cmd: Command) => {
       const config = configFor(cmd);
-      const res = Number(flags.res) as Resolution;
-      if (!RESOLUTIONS.includes(res)) throw usageError(`--res ${flags.res} is not a Sentinel-2 resolution`, 'use 10, 20 or 60');
+      const res = parseResolution(flags.res);
       if (!existsSync(flags.safe)) throw inputError(`${flags.safe} does not exist`, 'give the unzipped L1C .SAFE folder');
       const target = findTarget(config, flags.target);
       const outDir = path.resolve(flags.out ?? config.resultsDir);
       const products = path.resolve(flags.products ?? path.join(outDir, 'sen2cor'));
       await ensureWritableDir(outDir);
       await ensureWritableDir(products);
-      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
       const { record, run } = await runSen2CorOnTarget(
         { target, safe: path.resolve(flags.safe), res, outputDir: products, l2aProcess: flags.l2aProcess, bashrc: flags.bashrc },
         await localEnvironment(),
-        `${stamp}-${target.name}-sen2cor-${res}m`,
+        `${recordStamp()}-${target.name}-sen2cor-${res}m`,
       );
       const file = await writeRecord(record, outDir);
       if (flags.json) process.stdout.write(`${JSON.stringify({ file, record })}\n`);

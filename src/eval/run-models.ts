@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ExitCode, HilError, type ErrorKind } from '../errors.js';
 import type { ModelEntry } from '../models/registry.js';
-import type { RunnerEvent } from '../runner/events.js';
+import { USER_ERROR_KINDS, type RunnerEvent } from '../runner/events.js';
 import type { JobInput } from '../runner/job.js';
 import { JobSchema } from '../runner/job.js';
 import { runAttempt } from '../scenarios/execute.js';
@@ -13,8 +13,6 @@ export interface EvalModels {
   sc?: ModelEntry;
   ac?: ModelEntry;
 }
-
-const USER_KINDS = new Set(['input', 'model', 'output']);
 
 /**
  * Runs the models on one input through the runner, exactly as `hil run` does (same job format, engine and
@@ -38,8 +36,8 @@ export async function runModels(session: TargetSession, input: DatasetRaster, mo
   };
   const attempt = await runAttempt(session, JobSchema.parse(job), onEvent);
   if (!attempt.ok) {
-    const kind = (USER_KINDS.has(attempt.kind) ? attempt.kind : attempt.status === 'oom' ? 'oom' : 'internal') as ErrorKind;
-    throw new HilError(kind, `running ${stages.map((k) => models[k]!.manifest.id).join(' + ')} on ${input.path} failed: ${attempt.message}`, undefined, USER_KINDS.has(kind) ? ExitCode.badInput : ExitCode.failed);
+    const kind = (USER_ERROR_KINDS.has(attempt.kind) ? attempt.kind : attempt.status === 'oom' ? 'oom' : 'internal') as ErrorKind;
+    throw new HilError(kind, `running ${stages.map((k) => models[k]!.manifest.id).join(' + ')} on ${input.path} failed: ${attempt.message}`, undefined, USER_ERROR_KINDS.has(kind) ? ExitCode.badInput : ExitCode.failed);
   }
   return Object.fromEntries(stages.map((k) => [k, { path: attempt.summary.outputs[k], manifest: models[k]!.manifest }]));
 }

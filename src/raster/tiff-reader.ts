@@ -34,8 +34,6 @@ export interface RasterReader {
    * an array of the file's sample type and the window's length, is filled instead of a new one.
    */
   readWindow(x: number, y: number, w: number, h: number, bands?: number[], into?: TypedArray): Promise<TypedArray>;
-  /** Bytes of decoded blocks kept for later windows (see OpenRasterOptions.cacheBytes). */
-  setCacheBytes(bytes: number): void;
   /** Blocks decoded so far, repeats included: with a cache that fits, each block of the file once. */
   readonly decodedBlocks: number;
   close(): Promise<void>;
@@ -282,14 +280,9 @@ class GeoTiffReader implements RasterReader {
   constructor(
     private readonly handle: fs.FileHandle,
     private readonly layout: Layout,
-    private cacheBytes: number,
+    private readonly cacheBytes: number,
   ) {
     this.info = layout.info;
-  }
-
-  setCacheBytes(bytes: number): void {
-    this.cacheBytes = bytes;
-    this.shrinkCache();
   }
 
   async readWindow(x: number, y: number, w: number, h: number, bands?: number[], into?: TypedArray): Promise<TypedArray> {

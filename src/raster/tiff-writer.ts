@@ -21,9 +21,11 @@ export interface TiffWriterOptions {
   level?: number;
   /**
    * zlib strategy. 'huffman' skips LZ77 matching: on predictor-differenced sensor data, where repeats are
-   * rare, it compresses almost as well (measured: ratio 0.664 vs 0.651) at about 2.7 times the speed;
-   * 'rle' (matches at distance one only) is faster still (measured on L1C tiles: 165 vs 132 MB/s) at the
-   * same ratio. Every deflate reader decodes both. Default 'default'.
+   * rare, it compresses almost as well (measured: ratio 0.664 vs 0.651) at about 2.7 times the speed.
+   * 'rle' (matches at distance one only) compresses the same where there is no nodata and is 7 % slower
+   * there (level 1, corrected tiles: 149 vs 160 MB/s), but where a third of a tile is nodata it is 12 %
+   * faster and 10 % smaller (213 vs 190 MB/s, ratio 0.39 vs 0.44). Every deflate reader decodes both.
+   * Default 'default'.
    */
   strategy?: 'default' | 'huffman' | 'rle';
   /** 2 = horizontal differencing, integer types only. Default 1 (none). */

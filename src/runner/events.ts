@@ -42,6 +42,9 @@ export const RunnerEventSchema = z.discriminatedUnion('ev', [
 ]);
 export type RunnerEvent = z.infer<typeof RunnerEventSchema>;
 
+/** Error kinds that say the job itself is bad (bad input, exit 2), not that running it failed. */
+export const USER_ERROR_KINDS: ReadonlySet<string> = new Set(['input', 'model', 'output']);
+
 export function emit(event: RunnerEvent): void {
   process.stdout.write(`${JSON.stringify(event)}\n`);
 }

@@ -121,10 +121,11 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
   for (const s of stages) stageTimes[s.key] = 0;
   const firstInferenceMs: Record<string, number> = {};
   const tPipeline = performance.now();
-  // Post-processing goes where there is time for it: with the UNet (sc, both) inference is the critical
-  // path and the main thread does it; with only the per-pixel corrector the inference thread is mostly
-  // idle and the main thread, writing, is the bottleneck (measured at 10 m: 41.5 s with it on the main
-  // thread, 35.8 s on the inference thread).
+  // Post-processing goes where there was time for it: with the UNet (sc, both) inference is the critical
+  // path and the main thread does it; with only the per-pixel corrector the inference thread does, chosen
+  // when the main thread also read (10 m: 41.5 s with it on the main thread, 35.8 s on the inference
+  // thread). Since reading moved to the input thread, 20 m `ac` measures the same either way (9.0–9.3 s
+  // on the main thread, 9.3–9.9 s on the inference thread).
   const postOnInferenceThread = job.scenario === 'ac';
   const pendingWrites: Promise<void>[] = [];
   const inflight: Promise<InFlight>[] = [];

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { jobModelFor } from '../backends/job-model.js';
 import { HilError, outputError, type ErrorKind } from '../errors.js';
 import type { ModelEntry } from '../models/registry.js';
-import type { RunnerEvent, RunnerSummary } from '../runner/events.js';
+import { USER_ERROR_KINDS, type RunnerEvent, type RunnerSummary } from '../runner/events.js';
 import type { Job, JobInput, JobModel } from '../runner/job.js';
 import type { Environment, ResultRecord, Sample } from '../results/schema.js';
 import { RESULT_SCHEMA, recordTarget } from '../results/schema.js';
@@ -54,7 +54,7 @@ export async function executePlan(
     if (hooks.signal?.aborted) break;
     const attempt = await runAttempt(session, job, (ev) => hooks.onEvent?.(ev, r), hooks.signal);
     // A user error found by the runner on the first attempt is bad input, not a measurement.
-    if (!attempt.ok && r === 0 && attempt.status === 'error' && (attempt.kind === 'input' || attempt.kind === 'model' || attempt.kind === 'output')) {
+    if (!attempt.ok && r === 0 && attempt.status === 'error' && USER_ERROR_KINDS.has(attempt.kind)) {
       throw new HilError(attempt.kind as ErrorKind, attempt.message);
     }
     attempts.push(attempt);
@@ -219,10 +219,14 @@ function buildRecord(
   };
 }
 
+/** The start of every record id: the time now, e.g. `20261121T084506Z`, so ids sort by time. */
+export function recordStamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
 /** `<timestamp>-<target>-<scenario>-<res>m`, sortable and unique per second and target. */
 export function recordId(plan: RunPlan): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${plan.target.name}-${plan.scenario}-${plan.res}m`;
+  return `${recordStamp()}-${plan.target.name}-${plan.scenario}-${plan.res}m`;
 }
 
 export async function writeRecord(record: ResultRecord, outDir: string): Promise<string> {

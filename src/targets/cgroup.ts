@@ -183,7 +183,8 @@ export async function removeCgroup(handle: CgroupHandle, timeoutMs = 5_000): Pro
   }
 }
 
-async function readCounters(handle: CgroupHandle) {
+/** The group's peak memory and OOM counters, as the kernel keeps them. */
+export async function cgroupCounters(handle: CgroupHandle) {
   const dir = handle.dirs.memory!;
   const files = new Map<string, string>();
   for (const f of counterFiles(handle.version)) {
@@ -217,11 +218,6 @@ export function spawnInCgroup(handle: CgroupHandle, command: string, args: reado
   const procsFiles = uniqueDirs(handle).map((d) => path.join(d, 'cgroup.procs'));
   const join = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec "$@"';
   return spawn('/bin/sh', ['-c', join, 'hil-cgroup', String(procsFiles.length), ...procsFiles, command, ...args], options);
-}
-
-/** The group's peak memory and OOM counters, as the kernel keeps them. */
-export async function cgroupCounters(handle: CgroupHandle) {
-  return readCounters(handle);
 }
 
 export interface RunInCgroupOptions {
@@ -284,7 +280,7 @@ async function runInGroup(handle: CgroupHandle, command: string, args: string[],
       child.once('error', reject);
       child.once('exit', (code, sig) => resolve([code, sig]));
     });
-    const counters = await readCounters(handle);
+    const counters = await cgroupCounters(handle);
     // Stragglers (children of the command) keep its pipes open; end them so the output can be drained.
     await killCgroup(handle);
     await Promise.race([closed, sleep(5_000)]);

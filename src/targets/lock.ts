@@ -184,17 +184,18 @@ export async function acquireTargetLock(target: LockTarget, name: string, opts: 
   const ownerText = JSON.stringify(owner);
   const release = () => store.removeIfToken(owner.token).catch(() => undefined);
   let res = await store.tryCreate(ownerText);
+  const maxAgeMs = opts.maxAgeMs ?? 24 * 3600_000;
   const deadline = Date.now() + (opts.waitMs ?? 0);
   let announced = false;
   // A benchmark in progress is waited for (measuring beside it would disturb both), up to waitMs.
-  while (!res.ok && !isStale(res.held, opts.maxAgeMs ?? 24 * 3600_000) && Date.now() < deadline) {
+  while (!res.ok && !isStale(res.held, maxAgeMs) && Date.now() < deadline) {
     if (!announced) opts.onWait?.(busyError(name, store, res.held).message);
     announced = true;
     await sleep(LOCK_POLL_MS);
     res = await store.tryCreate(ownerText);
   }
   if (!res.ok) {
-    if (!isStale(res.held, opts.maxAgeMs ?? 24 * 3600_000)) throw busyError(name, store, res.held);
+    if (!isStale(res.held, maxAgeMs)) throw busyError(name, store, res.held);
     await store.breakIf(res.held.ownerText);
     // Someone else may have broken it and taken it first; then they hold it.
     res = await store.tryCreate(ownerText);

@@ -53,8 +53,9 @@ describe.runIf(ready)('hil run --target local --res 60 --scenario ac with the re
     for (const stage of ['read', 'ac', 'write']) expect(t.stages[stage]).toBeGreaterThan(0);
     expect(t.modelLoadMs).toBeGreaterThan(0);
     expect(t.firstInferenceMs).toBeGreaterThan(0);
-    // The main thread's stages run one after another; reading and inference overlap them on their own threads.
-    expect(t.stages.write + t.stages.wait + t.stages.starve).toBeCloseTo(t.stages.pipeline, 3);
+    // The main thread's idle times (for inference, for input) never overlap; its busy time is the rest.
+    // Reading and inference run on their own threads, beside it.
+    expect(t.stages.wait + t.stages.starve).toBeLessThan(t.stages.pipeline);
     expect(t.stages.read).toBeLessThanOrEqual(t.stages.pipeline);
     expect(t.stages.ac).toBeLessThanOrEqual(t.stages.pipeline);
     expect(t.stages.pipeline).toBeLessThanOrEqual(t.totalMs!);

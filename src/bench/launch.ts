@@ -7,7 +7,7 @@ import { HilError, targetError, type ErrorKind } from '../errors.js';
 import { USER_ERROR_KINDS, type RunnerEvent } from '../runner/events.js';
 import { BenchResultSchema, type Environment } from '../results/schema.js';
 import type { TargetProfile } from '../targets/profile.js';
-import { openTargetSession } from '../targets/session.js';
+import { openTargetSession, type SessionOptions } from '../targets/session.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { BenchJobInput } from './job.js';
 import type { BenchOutcome } from './measure.js';
@@ -23,8 +23,9 @@ export async function launchBench(
   target: TargetProfile,
   job: Omit<BenchJobInput, 'schema'>,
   cacheDir: string,
+  lock?: SessionOptions['lock'],
 ): Promise<BenchOutcome & { limitsNote?: string; environment: Environment }> {
-  const session = await openTargetSession(target, { cacheDir });
+  const session = await openTargetSession(target, { cacheDir, lock });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hil-bench-'));
   let bench: Extract<RunnerEvent, { ev: 'bench' }> | undefined;
   let error: Extract<RunnerEvent, { ev: 'error' }> | undefined;

@@ -9,7 +9,7 @@ import { recordStamp, writeRecord } from '../scenarios/execute.js';
 import { parseDevices } from '../scenarios/plan.js';
 import { ensureWritableDir } from '../util/atomic.js';
 import { intOption } from '../util/int-option.js';
-import { configFor } from './options.js';
+import { configFor, lockWaitOption, lockWaitOptions } from './options.js';
 
 interface BenchFlags {
   model: string;
@@ -20,6 +20,7 @@ interface BenchFlags {
   threads: string;
   time: string;
   out?: string;
+  lockWait: string;
   json?: boolean;
 }
 
@@ -37,6 +38,7 @@ export function registerBench(program: Command): void {
     .option('--threads <n>', 'intra-op threads (0 = runtime default)', '0')
     .option('--time <ms>', 'steady-state time budget for tinybench', '2000')
     .option('--out <dir>', 'folder for the record (default: <results>/bench, apart from tile runs)')
+    .addOption(lockWaitOption())
     .option('--json', 'print the record as JSON')
     .action(async (flags: BenchFlags, cmd: Command) => {
       const config = configFor(cmd);
@@ -61,6 +63,7 @@ export function registerBench(program: Command): void {
         timeMs: intOption('--time', flags.time, 1, 2000),
         },
         config.cacheDir,
+        lockWaitOptions(flags.lockWait, Boolean(flags.json)),
       );
       const record = benchRecord({ id: `${recordStamp()}-${target.name}-bench-${m.id}-${device}`, target, entry, device, outcome, environment: outcome.environment, limitsNote: outcome.limitsNote });
       const file = await writeRecord(record, outDir);

@@ -1,7 +1,8 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig, type Config } from '../config/config.js';
 import { usageError } from '../errors.js';
 import { RESOLUTIONS, type Resolution } from '../raster/bands.js';
+import type { LockOptions } from '../targets/lock.js';
 
 /** Options every verb accepts, declared on the root program. */
 export interface GlobalOptions {
@@ -27,4 +28,21 @@ export function parseResolution(text: string): Resolution {
   const res = Number(text) as Resolution;
   if (!RESOLUTIONS.includes(res)) throw usageError(`--res ${text} is not a Sentinel-2 resolution`, `use --res ${RESOLUTIONS.join(', --res ')}`);
   return res;
+}
+
+/** --lock-wait, for the verbs that measure (run, bench): a target busy with another benchmark is waited for. */
+export function lockWaitOption(): Option {
+  return new Option('--lock-wait <s>', 'how long to wait for a target busy with another benchmark').default('600');
+}
+
+/** The target lock's options from --lock-wait; the wait is announced on stderr, or as a `waiting` event with --json. */
+export function lockWaitOptions(seconds: string, json: boolean): Pick<LockOptions, 'waitMs' | 'onWait'> {
+  if (!(Number(seconds) >= 0)) throw usageError(`--lock-wait ${seconds} is not a number of seconds`, 'e.g. --lock-wait 600');
+  return {
+    waitMs: Number(seconds) * 1000,
+    onWait: (holder) => {
+      if (json) process.stdout.write(`${JSON.stringify({ ev: 'waiting', holder })}\n`);
+      else process.stderr.write(`waiting: ${holder}\n`);
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode, targetError, usageError } from '../errors.js';
+import { ExitCode, targetError } from '../errors.js';
 import { accuracyForOutputs } from '../eval/accuracy.js';
 import { resolveReference } from '../eval/reference.js';
 import { verifyModel } from '../models/registry.js';
@@ -16,7 +16,7 @@ import { checkSession } from '../targets/check.js';
 import { openTargetSession } from '../targets/session.js';
 import { ensureWritableDir } from '../util/atomic.js';
 import { cachedSha256 } from '../util/hash-cache.js';
-import { configFor } from './options.js';
+import { configFor, lockWaitOption, lockWaitOptions } from './options.js';
 import { createProgress } from './progress.js';
 
 interface RunFlags extends PlanOptions {
@@ -46,13 +46,13 @@ export function registerRun(program: Command): void {
     .option('--out <dir>', 'folder for result records (default: results/)')
     .option('--outputs <dir>', 'folder for output rasters (default: <out>/outputs)')
     .option('--reference <dataset|file>', 'score the outputs: a dataset holding --input as a sample (its labels, SCL and L2A), or an L2A GeoTIFF on the input grid')
-    .option('--lock-wait <s>', 'how long to wait for a target busy with another benchmark', '600')
+    .addOption(lockWaitOption())
     .option('--json', 'print JSON-lines events and the record instead of a progress bar and a table')
     .option('--dry-run', 'print the plan and run nothing')
     .action(async (flags: RunFlags, cmd: Command) => {
       const config = configFor(cmd);
       const plan = planRun(config, flags);
-      if (!(Number(flags.lockWait) >= 0)) throw usageError(`--lock-wait ${flags.lockWait} is not a number of seconds`, 'e.g. --lock-wait 600');
+      const lock = lockWaitOptions(flags.lockWait, Boolean(flags.json));
       if (flags.bands) plan.input.bands = flags.bands.split(',').map((b) => b.trim());
       if (flags.res === undefined && !plan.input.synthetic) plan.res = (await pixelResolution(plan.input.path)) ?? plan.res;
       if (flags.dryRun) {
@@ -86,11 +86,7 @@ export function registerRun(program: Command): void {
       process.once('SIGINT', onSigint);
       const session = await openTargetSession(plan.target, {
         cacheDir: config.cacheDir,
-        lock: {
-          waitMs: Number(flags.lockWait) * 1000,
-          onWait: (holder) =>
-            flags.json ? process.stdout.write(`${JSON.stringify({ ev: 'waiting', holder })}\n`) : process.stderr.write(`waiting: ${holder}\n`),
-        },
+        lock,
       });
       let record;
       try {

@@ -76,12 +76,10 @@ const session = limit ? await cgroupSession({ memoryBytes: limit }) : localSessi
 async function measure(what, j, floor) {
   log(`${what}…`);
   let last = 0;
-  let scheduling;
   const attempt = await runAttempt(
     session,
     j,
     (ev) => {
-      if (ev.ev === 'scheduling') scheduling = { policy: ev.policy, threads: ev.threads, inferenceThreads: ev.inferenceThreads };
       if (ev.ev === 'progress' && ev.done - last >= ev.total / 10) {
         last = ev.done;
         log(`  ${what}: ${ev.done}/${ev.total}`);
@@ -91,7 +89,7 @@ async function measure(what, j, floor) {
     floor ? 'floor' : 'run',
   );
   if (!attempt.ok) throw new Error(`${what} failed: ${attempt.status} ${attempt.message}`);
-  return { ...attempt, scheduling };
+  return attempt;
 }
 
 const stagesOf = (s) => Object.fromEntries(Object.entries(s.stages).filter(([k]) => k === 'sc' || k === 'ac'));
@@ -135,7 +133,7 @@ const report = {
   grid: e2e.summary.grid,
   endToEndMs: e2eMs,
   stages: e2e.summary.stages,
-  scheduling: e2e.scheduling ?? null,
+  scheduling: e2e.summary.scheduling ?? null,
   modelLoadMs: e2e.summary.modelLoadMs,
   firstInferenceMs: e2e.summary.firstInferenceMs,
   floorMs,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SchedulingSchema } from '../runner/events.js';
 
 /**
  * `hil.result/1`: one record per `hil run` (all its repeats), and one per literature row. The same
@@ -15,6 +16,8 @@ export const SampleSchema = z.object({
   firstInferenceMs: z.number(),
   peakRssBytes: z.number().int().nullable(),
   cgroupPeakBytes: z.number().int().nullable().optional(),
+  /** How the runner scheduled reading and writing beside inference in this repeat. */
+  scheduling: SchedulingSchema.optional(),
 });
 export type Sample = z.infer<typeof SampleSchema>;
 

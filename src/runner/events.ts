@@ -7,6 +7,10 @@ import { z } from 'zod';
 export const StageNameSchema = z.enum(['load', 'read', 'sc', 'ac', 'write']);
 export type StageName = z.infer<typeof StageNameSchema>;
 
+/** How the engine scheduled its threads (src/runner/thread-priority.ts): the policy given to all but the inference threads. */
+export const SchedulingSchema = z.object({ policy: z.string(), threads: z.number().int(), inferenceThreads: z.number().int() });
+export type Scheduling = z.infer<typeof SchedulingSchema>;
+
 export const RunnerSummarySchema = z.object({
   totalMs: z.number(),
   stages: z.record(z.string(), z.number()),
@@ -19,6 +23,8 @@ export const RunnerSummarySchema = z.object({
   outputs: z.record(z.string(), z.string()),
   grid: z.object({ tile: z.number(), margin: z.number(), patch: z.number(), batch: z.number(), blocks: z.number() }),
   backends: z.record(z.string(), z.object({ backend: z.string(), device: z.string(), version: z.string() })),
+  /** Absent where the threads were left as they were (`ioPriority: 'normal'`, the floor). */
+  scheduling: SchedulingSchema.optional(),
 });
 export type RunnerSummary = z.infer<typeof RunnerSummarySchema>;
 
@@ -27,8 +33,7 @@ export const RunnerEventSchema = z.discriminatedUnion('ev', [
   z.object({ ev: z.literal('progress'), stage: z.string(), done: z.number(), total: z.number() }),
   z.object({ ev: z.literal('stage'), stage: z.string(), ms: z.number() }),
   z.object({ ev: z.literal('mem'), rssBytes: z.number(), hwmBytes: z.number() }),
-  /** How the engine scheduled its threads (src/runner/thread-priority.ts). */
-  z.object({ ev: z.literal('scheduling'), policy: z.string(), threads: z.number(), inferenceThreads: z.number() }),
+  SchedulingSchema.extend({ ev: z.literal('scheduling') }),
   z.object({ ev: z.literal('done'), result: RunnerSummarySchema }),
   z.object({
     ev: z.literal('error'),

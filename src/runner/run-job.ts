@@ -6,7 +6,7 @@ import { inputError } from '../errors.js';
 import type { Block, PatchGrid } from '../raster/patch-grid.js';
 import { BYTES_PER_SAMPLE, type RasterInfo } from '../raster/tiff-reader.js';
 import { TiledTiffWriter } from '../raster/tiff-writer.js';
-import type { RunnerSummary } from './events.js';
+import type { RunnerSummary, Scheduling } from './events.js';
 import type { Job } from './job.js';
 import { prepareJob, releasePrepared, type PreparedJob, type RunHooks, type Stage, type StageKey } from './prepare.js';
 import { InputThread } from './input-thread.js';
@@ -31,12 +31,15 @@ export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> 
   try {
     input = startInput(job, prepared);
     // After the input thread exists, so that it is among the threads moved.
+    let scheduling: Scheduling | undefined;
     if (job.engine.ioPriority === 'idle' && prepared.inferenceThreadIds?.length) {
       const outcome = backgroundAllBut(prepared.inferenceThreadIds);
-      hooks.emit({ ev: 'scheduling', policy: outcome.policy, threads: outcome.threads, inferenceThreads: prepared.inferenceThreadIds.length });
+      scheduling = { policy: outcome.policy, threads: outcome.threads, inferenceThreads: prepared.inferenceThreadIds.length };
+      hooks.emit({ ev: 'scheduling', ...scheduling });
     }
     if (!job.output.discard) for (const stage of prepared.stages) writers.set(stage.key, await openWriter(job, prepared, stage));
-    return await pipeline(job, prepared, input, writers, hooks, t0);
+    const summary = await pipeline(job, prepared, input, writers, hooks, t0);
+    return scheduling ? { ...summary, scheduling } : summary;
   } catch (err) {
     await Promise.all([...writers.values()].map((w) => w.abort()));
     throw err;
@@ -121,11 +124,10 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
   for (const s of stages) stageTimes[s.key] = 0;
   const firstInferenceMs: Record<string, number> = {};
   const tPipeline = performance.now();
-  // Post-processing goes where there was time for it: with the UNet (sc, both) inference is the critical
-  // path and the main thread does it; with only the per-pixel corrector the inference thread does, chosen
-  // when the main thread also read (10 m: 41.5 s with it on the main thread, 35.8 s on the inference
-  // thread). Since reading moved to the input thread, 20 m `ac` measures the same either way (9.0–9.3 s
-  // on the main thread, 9.3–9.9 s on the inference thread).
+  // Post-processing goes where there is time for it: with the UNet (sc, both) inference is the critical
+  // path and the main thread does it; with only the per-pixel corrector the inference thread does, which
+  // keeps it next to a model that leaves its cores half idle (full 10 m `ac`, session 4, two runs each:
+  // 31.0 and 31.3 s on the inference thread, 33.4 and 34.0 s on the main thread).
   const postOnInferenceThread = job.scenario === 'ac';
   const pendingWrites: Promise<void>[] = [];
   const inflight: Promise<InFlight>[] = [];

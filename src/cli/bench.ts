@@ -63,7 +63,8 @@ export function registerBench(program: Command): void {
         timeMs: intOption('--time', flags.time, 1, 2000),
         },
         config.cacheDir,
-        lockWaitOptions(flags.lockWait, Boolean(flags.json)),
+        // --json prints one JSON document, so the wait is announced on stderr either way.
+        lockWaitOptions(flags.lockWait, false),
       );
       const record = benchRecord({ id: `${recordStamp()}-${target.name}-bench-${m.id}-${device}`, target, entry, device, outcome, environment: outcome.environment, limitsNote: outcome.limitsNote });
       const file = await writeRecord(record, outDir);

@@ -35,13 +35,16 @@ export function lockWaitOption(): Option {
   return new Option('--lock-wait <s>', 'how long to wait for a target busy with another benchmark').default('600');
 }
 
-/** The target lock's options from --lock-wait; the wait is announced on stderr, or as a `waiting` event with --json. */
-export function lockWaitOptions(seconds: string, json: boolean): Pick<LockOptions, 'waitMs' | 'onWait'> {
+/**
+ * The target lock's options from --lock-wait. The wait is announced on stderr, or as a `waiting` event
+ * where stdout is a stream of JSON lines (`hil run --json`).
+ */
+export function lockWaitOptions(seconds: string, jsonLines: boolean): Pick<LockOptions, 'waitMs' | 'onWait'> {
   if (!(Number(seconds) >= 0)) throw usageError(`--lock-wait ${seconds} is not a number of seconds`, 'e.g. --lock-wait 600');
   return {
     waitMs: Number(seconds) * 1000,
     onWait: (holder) => {
-      if (json) process.stdout.write(`${JSON.stringify({ ev: 'waiting', holder })}\n`);
+      if (jsonLines) process.stdout.write(`${JSON.stringify({ ev: 'waiting', holder })}\n`);
       else process.stderr.write(`waiting: ${holder}\n`);
     },
   };

@@ -43,8 +43,10 @@ describe('one benchmark at a time per target', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(String(first.pid));
     const waited = bench('300');
-    expect(waited.stdout).toMatch(/^\{"ev":"waiting","holder":".*busy/m);
+    expect(waited.stderr).toMatch(/^waiting: target local is busy/m);
     expect(waited.code, waited.stderr).toBe(0);
+    // With --json, stdout stays one JSON document: the record.
+    expect(JSON.parse(waited.stdout).record.bench).toBeDefined();
     expect(await done).toBe(0);
   });
 });

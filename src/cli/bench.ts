@@ -41,6 +41,8 @@ export function registerBench(program: Command): void {
     .addOption(lockWaitOption())
     .option('--json', 'print the record as JSON')
     .action(async (flags: BenchFlags, cmd: Command) => {
+      // --json prints one JSON document, so the wait is announced on stderr either way.
+      const lock = lockWaitOptions(flags.lockWait, false);
       const config = configFor(cmd);
       const target = findTarget(config, flags.target);
       const entry = resolveModel(flags.model, config.modelsDir);
@@ -63,8 +65,7 @@ export function registerBench(program: Command): void {
         timeMs: intOption('--time', flags.time, 1, 2000),
         },
         config.cacheDir,
-        // --json prints one JSON document, so the wait is announced on stderr either way.
-        lockWaitOptions(flags.lockWait, false),
+        lock,
       );
       const record = benchRecord({ id: `${recordStamp()}-${target.name}-bench-${m.id}-${device}`, target, entry, device, outcome, environment: outcome.environment, limitsNote: outcome.limitsNote });
       const file = await writeRecord(record, outDir);

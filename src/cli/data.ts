@@ -1,10 +1,9 @@
 import { Command } from 'commander';
 import { usageError } from '../errors.js';
-import { BAND_SETS, RESOLUTIONS, TILE_SIZE_PX } from '../raster/bands.js';
+import { BAND_SETS, RESOLUTIONS, TILE_SIZE_PX, parseResolution } from '../raster/bands.js';
 import { writeSyntheticTile } from '../raster/synth.js';
 import { intOption } from '../util/int-option.js';
 import { createProgress } from './progress.js';
-import { parseResolution } from './options.js';
 
 interface SynthFlags {
   res: string;

@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
 import { loadConfig, type Config } from '../config/config.js';
 import { usageError } from '../errors.js';
-import { RESOLUTIONS, type Resolution } from '../raster/bands.js';
 import type { LockOptions } from '../targets/lock.js';
 
 /** Options every verb accepts, declared on the root program. */
@@ -21,13 +20,6 @@ export function addGlobalOptions(program: Command): void {
 export function configFor(cmd: Command): Config {
   const g = cmd.optsWithGlobals<GlobalOptions>();
   return loadConfig({ configPath: g.config, modelsDir: g.modelsDir, dataDir: g.dataDir });
-}
-
-/** A --res flag: one of the Sentinel-2 resolutions. */
-export function parseResolution(text: string): Resolution {
-  const res = Number(text) as Resolution;
-  if (!RESOLUTIONS.includes(res)) throw usageError(`--res ${text} is not a Sentinel-2 resolution`, `use --res ${RESOLUTIONS.join(', --res ')}`);
-  return res;
 }
 
 /** --lock-wait, for the verbs that measure (run, bench): a target busy with another benchmark is waited for. */

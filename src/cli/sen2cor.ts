@@ -3,12 +3,13 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { findTarget } from '../config/config.js';
 import { ExitCode, inputError } from '../errors.js';
+import { parseResolution } from '../raster/bands.js';
 import { renderTable1Markdown } from '../report/table1.js';
 import { localEnvironment } from '../results/environment.js';
 import { recordStamp, writeRecord } from '../scenarios/execute.js';
 import { runSen2CorOnTarget } from '../scenarios/sen2cor.js';
 import { ensureWritableDir } from '../util/atomic.js';
-import { configFor, parseResolution } from './options.js';
+import { configFor } from './options.js';
 
 interface Sen2CorFlags {
   safe: string;

@@ -1,4 +1,4 @@
-import { inputError } from '../errors.js';
+import { inputError, usageError } from '../errors.js';
 
 /** Sentinel-2 L1C band order (13 bands), as the DTACSNet and CloudSEN12 models expect it. */
 export const L1C_BANDS = ['B01', 'B02', 'B03', 'B04', 'B05', 'B06', 'B07', 'B08', 'B8A', 'B09', 'B10', 'B11', 'B12'] as const;
@@ -7,6 +7,13 @@ export const L2A_BANDS = L1C_BANDS.filter((b) => b !== 'B10');
 
 export type Resolution = 10 | 20 | 60;
 export const RESOLUTIONS: readonly Resolution[] = [10, 20, 60];
+
+/** A --res flag: one of the Sentinel-2 resolutions. */
+export function parseResolution(value: string | number): Resolution {
+  const res = Number(value) as Resolution;
+  if (!RESOLUTIONS.includes(res)) throw usageError(`--res ${value} is not a Sentinel-2 resolution`, `use --res ${RESOLUTIONS.join(', --res ')}`);
+  return res;
+}
 
 /** Full tile side in pixels per resolution (a 109.8 km tile). */
 export const TILE_SIZE_PX: Record<Resolution, number> = { 10: 10980, 20: 5490, 60: 1830 };

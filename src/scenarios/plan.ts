@@ -7,7 +7,7 @@ import { findTarget } from '../config/config.js';
 import { inputError, modelError, targetError, usageError } from '../errors.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { listModels, resolveModel, type ModelEntry } from '../models/registry.js';
-import { RESOLUTIONS, type Resolution } from '../raster/bands.js';
+import { parseResolution, type Resolution } from '../raster/bands.js';
 import type { ScenarioName } from '../runner/job.js';
 import type { TargetProfile } from '../targets/profile.js';
 import { intOption } from '../util/int-option.js';
@@ -53,8 +53,7 @@ const FALLBACK_AC = 'no-correction';
 export function planRun(config: Config, opts: PlanOptions): RunPlan {
   const notes: string[] = [];
   const target = findTarget(config, opts.target);
-  const res = Number(opts.res ?? 10);
-  if (!RESOLUTIONS.includes(res as Resolution)) throw usageError(`--res ${opts.res} is not a Sentinel-2 resolution`, 'use 10, 20 or 60');
+  const res = parseResolution(opts.res ?? 10);
   const scenario = opts.scenario as ScenarioName;
   if (!['sc', 'ac', 'both'].includes(scenario)) throw usageError(`--scenario ${opts.scenario} is unknown`, 'use sc, ac or both');
 
@@ -71,7 +70,7 @@ export function planRun(config: Config, opts: PlanOptions): RunPlan {
   return {
     target,
     scenario,
-    res: res as Resolution,
+    res,
     input: input ?? { path: '', synthetic: true },
     models,
     devices,

@@ -22,8 +22,8 @@ export interface ThreadedBackend extends InferenceBackend {
  * The job's models on one worker thread, one backend proxy per model. onnxruntime-node runs inference
  * synchronously on the calling thread, and with two intra-op threads it leaves part of two cores idle
  * (measured: 1.8× over one thread on the UNet, 1.77–1.87 cores busy); on its own thread that time goes
- * to reading, decoding and encoding. One thread for all models, not one each: two runtimes side by side oversubscribe
- * the cores (measured: the UNet three times slower). `threadIds` are the inference threads (the worker
+ * to reading, decoding and encoding. One thread for all models, not one each: two runtimes side by
+ * side oversubscribe the cores (measured: the UNet three times slower). `threadIds` are the inference threads (the worker
  * and the runtimes' pools), for the engine's scheduling (src/runner/thread-priority.ts).
  */
 export async function createThreadedBackends(models: JobModel[], opts: Omit<BackendOptions, 'device'>): Promise<{ backends: ThreadedBackend[]; threadIds: number[] }> {

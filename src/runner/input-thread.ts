@@ -42,15 +42,12 @@ export class InputThread {
   private readonly ready: InputBatch[] = [];
   private waiting: { resolve: (b: InputBatch | undefined) => void; reject: (e: unknown) => void } | undefined;
   private failure: unknown;
-  private ended = false;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (m: InputReply) => {
       if ('batch' in m) this.ready.push(m.batch);
-      else if ('end' in m) {
-        this.ended = true;
-        this.stats = { busyMs: m.busyMs, decodedBlocks: m.decodedBlocks };
-      } else this.failure = deserialiseError(m.error);
+      else if ('end' in m) this.stats = { busyMs: m.busyMs, decodedBlocks: m.decodedBlocks };
+      else this.failure = deserialiseError(m.error);
       this.settle();
     });
     worker.on('error', (err) => {
@@ -58,7 +55,7 @@ export class InputThread {
       this.settle();
     });
     worker.on('exit', (code) => {
-      if (!this.ended && this.failure === undefined) this.failure = new Error(`the input thread exited (code ${code}) before the last batch`);
+      if (!this.stats && this.failure === undefined) this.failure = new Error(`the input thread exited (code ${code}) before the last batch`);
       this.settle();
     });
   }
@@ -92,7 +89,7 @@ export class InputThread {
     const batch = this.ready.shift();
     if (batch) w.resolve(batch);
     else if (this.failure !== undefined) w.reject(this.failure);
-    else if (this.ended) w.resolve(undefined);
+    else if (this.stats) w.resolve(undefined);
     else return;
     this.waiting = undefined;
   }

@@ -3,21 +3,29 @@
  * and runs batches sent from the main thread, one at a time, so inference overlaps the main thread's
  * reading and writing without two runtimes competing for the cores.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { JobModel } from '../runner/job.js';
 import { currentThreadId, processThreadIds } from '../runner/thread-priority.js';
 import type { BackendOptions, InferenceBackend, TensorF32 } from './backend.js';
 import { postProcess, type PostProcess } from '../runner/postprocess.js';
 import { serialiseError, type ThreadError } from '../util/thread-error.js';
+import { FeedReceiver, type FedInput } from './feed.js';
 import { createBackend } from './index.js';
 
-/** With `post`, the reply carries finished output tiles instead of the model's output. */
-export type ThreadRequest = { id: number; model: number; data: Float32Array; dims: TensorF32['dims']; post?: PostProcess } | { id: number; release: true };
+/**
+ * A run's input is either in the request (`data`) or on the feed (`fed`, src/backends/feed.ts). With
+ * `post`, the reply carries finished output tiles instead of the model's output.
+ */
+export type ThreadRequest =
+  | { id: number; model: number; data: Float32Array; dims: TensorF32['dims']; post?: PostProcess }
+  | { id: number; model: number; fed: FedInput; dims: TensorF32['dims']; post?: PostProcess }
+  | { id: number; feed: MessagePort }
+  | { id: number; release: true };
 export type ThreadReply =
   | { ready: true; descriptions: ReturnType<InferenceBackend['describe']>[]; threadIds: number[] }
-  /** `input` is the request's buffer, handed back for the next batch. */
-  | { id: number; data: Float32Array; dims: TensorF32['dims']; ms: number; input: Float32Array }
-  | { id: number; tiles: (Uint16Array | Uint8Array)[]; dims: TensorF32['dims']; ms: number; input: Float32Array }
+  | { id: number; data: Float32Array; dims: TensorF32['dims']; ms: number }
+  | { id: number; tiles: (Uint16Array | Uint8Array)[]; dims: TensorF32['dims']; ms: number }
+  | { id: number; attached: true }
   | { id: number; released: true }
   | { id?: number; error: ThreadError };
 
@@ -25,6 +33,7 @@ const { models, opts } = workerData as { models: JobModel[]; opts: Omit<BackendO
 const port = parentPort!;
 
 const backends: InferenceBackend[] = [];
+let feed: FeedReceiver | undefined;
 try {
   // The threads that appear while the models load are the runtimes' own (intra-op pools): with this
   // one they are the inference threads, which the engine leaves at normal priority.
@@ -49,20 +58,36 @@ async function serve(req: ThreadRequest): Promise<void> {
     port.postMessage({ id: req.id, released: true } satisfies ThreadReply);
     return;
   }
+  if ('feed' in req) {
+    feed = new FeedReceiver(req.feed);
+    port.postMessage({ id: req.id, attached: true } satisfies ThreadReply);
+    return;
+  }
   try {
+    const input = 'data' in req ? req.data : await fedInput(req.fed);
     const t = performance.now();
-    const out = await backends[req.model].run({ data: req.data, dims: req.dims });
+    let out = await backends[req.model].run({ data: input, dims: req.dims });
     const ms = performance.now() - t;
+    // The input may be given away below: an output on the same memory needs its own.
+    if (out.data.buffer === input.buffer) out = { data: out.data.slice(), dims: out.dims };
+    // A fed input goes back to its producer at once, to be refilled while this output is finished;
+    // one sent in the request was a copy.
+    if ('fed' in req) feed!.giveBack(req.fed.input, input);
     if (req.post) {
       const tiles = postProcess(req.post, out);
-      port.postMessage({ id: req.id, tiles, dims: out.dims, ms, input: req.data } satisfies ThreadReply, [...tiles.map((x) => x.buffer as ArrayBuffer), req.data.buffer as ArrayBuffer]);
-      return;
+      port.postMessage({ id: req.id, tiles, dims: out.dims, ms } satisfies ThreadReply, tiles.map((x) => x.buffer as ArrayBuffer));
+    } else {
+      // The output is this thread's to give away: transferring it avoids a copy of every batch.
+      const whole = out.data.byteOffset === 0 && out.data.length * 4 === out.data.buffer.byteLength;
+      const data = whole ? out.data : out.data.slice();
+      port.postMessage({ id: req.id, data, dims: out.dims, ms } satisfies ThreadReply, [data.buffer as ArrayBuffer]);
     }
-    // The output is this thread's to give away: transferring it avoids a copy of every batch.
-    const whole = out.data.byteOffset === 0 && out.data.length * 4 === out.data.buffer.byteLength && out.data.buffer !== req.data.buffer;
-    const data = whole ? out.data : out.data.slice();
-    port.postMessage({ id: req.id, data, dims: out.dims, ms, input: req.data } satisfies ThreadReply, [data.buffer as ArrayBuffer, req.data.buffer as ArrayBuffer]);
   } catch (err) {
     port.postMessage({ error: serialiseError(err), id: req.id } satisfies ThreadReply);
   }
+}
+
+function fedInput(which: FedInput): Promise<Float32Array> {
+  if (!feed) return Promise.reject(new Error('a run asked for a fed input before a feed was attached'));
+  return feed.take(which);
 }

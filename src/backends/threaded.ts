@@ -1,21 +1,30 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import type { JobModel } from '../runner/job.js';
 import type { BackendDescription, BackendOptions, InferenceBackend, TensorF32 } from './backend.js';
 import type { PostProcess } from '../runner/postprocess.js';
 import { deserialiseError } from '../util/thread-error.js';
+import type { FedInput } from './feed.js';
 import type { ThreadReply, ThreadRequest } from './thread-entry.js';
 
 /** A backend result with the time the inference thread itself spent on it (queueing excluded). */
 export type TimedTensor = TensorF32 & { ms?: number };
 
-export type OwnedResult = { out: TimedTensor; input: Float32Array } | { tiles: (Uint16Array | Uint8Array)[]; ms: number; input: Float32Array };
+export type FedResult = { out: TimedTensor } | { tiles: (Uint16Array | Uint8Array)[]; ms: number };
 
 export interface ThreadedBackend extends InferenceBackend {
   /**
-   * Runs a batch on the input's own buffer, handed over without a copy; the result hands it back. With
-   * `post`, the inference thread also post-processes and returns output tiles.
+   * Runs a batch on an input sent over the feed (see `attachFeed`), which goes back to its producer the
+   * same way. With `post`, the inference thread also post-processes and returns output tiles.
    */
-  runOwned(input: TensorF32, post?: PostProcess): Promise<OwnedResult>;
+  runFed(input: FedInput, dims: TensorF32['dims'], post?: PostProcess): Promise<FedResult>;
+}
+
+export interface ThreadedBackends {
+  backends: ThreadedBackend[];
+  /** The inference threads: the worker and the runtimes' pools, for the engine's scheduling. */
+  threadIds: number[];
+  /** Gives the inference thread its end of a feed (src/backends/feed.ts), for `runFed`. */
+  attachFeed(port: MessagePort): Promise<void>;
 }
 
 /**
@@ -23,10 +32,10 @@ export interface ThreadedBackend extends InferenceBackend {
  * synchronously on the calling thread, and with two intra-op threads it leaves part of two cores idle
  * (measured: 1.8× over one thread on the UNet, 1.77–1.87 cores busy); on its own thread that time goes
  * to reading, decoding and encoding. One thread for all models, not one each: two runtimes side by
- * side oversubscribe the cores (measured: the UNet three times slower). `threadIds` are the inference threads (the worker
- * and the runtimes' pools), for the engine's scheduling (src/runner/thread-priority.ts).
+ * side oversubscribe the cores (measured: the UNet three times slower). The engine's inputs reach the
+ * thread over a feed of their own rather than through the main thread.
  */
-export async function createThreadedBackends(models: JobModel[], opts: Omit<BackendOptions, 'device'>): Promise<{ backends: ThreadedBackend[]; threadIds: number[] }> {
+export async function createThreadedBackends(models: JobModel[], opts: Omit<BackendOptions, 'device'>): Promise<ThreadedBackends> {
   const worker = new Worker(new URL('./thread-entry.js', import.meta.url), { workerData: { models, opts } });
   const waiting = new Map<number, { resolve: (r: ThreadReply) => void; reject: (e: unknown) => void }>();
   let nextId = 0;
@@ -51,7 +60,7 @@ export async function createThreadedBackends(models: JobModel[], opts: Omit<Back
     for (const w of waiting.values()) w.reject(err);
     waiting.clear();
   });
-  const call = (req: Omit<ThreadRequest, 'id'>, transfer: ArrayBuffer[] = []) =>
+  const call = (req: DistributiveOmit<ThreadRequest, 'id'>, transfer: (ArrayBuffer | MessagePort)[] = []) =>
     new Promise<ThreadReply>((resolve, reject) => {
       if (failed) return reject(failed);
       const id = nextId++;
@@ -64,24 +73,27 @@ export async function createThreadedBackends(models: JobModel[], opts: Omit<Back
       if (!failed) await call({ release: true }).catch(() => undefined);
       await worker.terminate();
     })());
-  const backends = descriptions.map((description, model): ThreadedBackend => {
-    const runOwned = async (input: TensorF32, post?: PostProcess): Promise<OwnedResult> => {
-      if (input.data.byteOffset !== 0 || input.data.byteLength !== input.data.buffer.byteLength) throw new Error('runOwned needs an input that is the whole of its buffer');
-      const r = await call({ model, data: input.data, dims: input.dims, post }, [input.data.buffer as ArrayBuffer]);
-      if ('tiles' in r) return { tiles: r.tiles, ms: r.ms, input: r.input };
+  const attachFeed = async (port: MessagePort) => {
+    await call({ feed: port }, [port]);
+  };
+  const backends = descriptions.map((description, model): ThreadedBackend => ({
+    describe: () => description,
+    run: async (input) => {
+      // The copy is the thread's to keep; the caller's array stays usable.
+      const data = input.data.slice();
+      const r = await call({ model, data, dims: input.dims }, [data.buffer]);
       if (!('data' in r)) throw new Error('the inference thread answered a run without data');
-      return { out: { data: r.data, dims: r.dims, ms: r.ms }, input: r.input };
-    };
-    return {
-      describe: () => description,
-      run: async (input) => {
-        const r = await runOwned({ data: input.data.slice(), dims: input.dims });
-        if (!('out' in r)) throw new Error('the inference thread answered a run with tiles');
-        return r.out;
-      },
-      runOwned,
-      release,
-    };
-  });
-  return { backends, threadIds };
+      return { data: r.data, dims: r.dims, ms: r.ms };
+    },
+    runFed: async (fed, dims, post) => {
+      const r = await call({ model, fed, dims, post });
+      if ('tiles' in r) return { tiles: r.tiles, ms: r.ms };
+      if (!('data' in r)) throw new Error('the inference thread answered a run without data');
+      return { out: { data: r.data, dims: r.dims, ms: r.ms } };
+    },
+    release,
+  }));
+  return { backends, threadIds, attachFeed };
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

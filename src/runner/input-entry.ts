@@ -3,34 +3,36 @@
  * scan order, and turns each batch into the models' float inputs and a nodata mask, so that none of it
  * waits for the main thread, which post-processes and writes.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { nodataTest } from '../metrics/scaling.js';
 import { blockSource, blocks, type Block, type BlockSource } from '../raster/patch-grid.js';
 import { openRaster } from '../raster/tiff-reader.js';
+import { queued } from '../util/queued.js';
 import { serialiseError } from '../util/thread-error.js';
-import type { InputReply, InputRequest, InputThreadConfig } from './input-thread.js';
+import type { FeedBatch, FeedReturn } from '../backends/feed.js';
+import type { InputReply, InputThreadConfig } from './input-thread.js';
 import { fillModelInput, nodataMask, type RawSamples } from './tensors.js';
 
-const cfg = workerData as InputThreadConfig;
+const { cfg, feed } = workerData as { cfg: InputThreadConfig; feed: MessagePort };
 const port = parentPort!;
 
-const free: Float32Array[][] = [];
+/** Per stage, its inputs back from inference: they come back one by one, as each model finishes. */
+const free: Float32Array[][] = cfg.stages.map(() => []);
 let made = 0;
 let wake: (() => void) | undefined;
 const sizes = cfg.stages.map((s) => cfg.batch * s.bandIdx.length * s.side * s.side);
 
-port.on('message', (m: InputRequest) => {
-  // The short last batch's inputs come back too; only full-batch sets are worth keeping.
-  if (m.recycle.every((a, i) => a.length === sizes[i])) free.push(m.recycle);
+feed.on('message', (m: FeedReturn) => {
+  // The short last batch's inputs come back too; only full-batch ones are worth keeping.
+  if (m.data.length === sizes[m.input]) free[m.input].push(m.data);
   wake?.();
 });
 
 /** A set of model inputs for a full batch: recycled, or new while fewer than `depth` are in circulation. */
 async function inputSet(): Promise<Float32Array[]> {
   for (;;) {
-    const recycled = free.pop();
-    if (recycled) return recycled;
+    if (free.every((f) => f.length > 0)) return free.map((f) => f.pop()!);
     if (made < cfg.depth) {
       made++;
       return sizes.map((n) => new Float32Array(n));
@@ -63,10 +65,10 @@ async function produce(): Promise<void> {
       const length = union.length * src.width * src.height;
       const reuse = freeWindows.findIndex((w) => w.length === length);
       const into = reuse >= 0 ? freeWindows.splice(reuse, 1)[0] : undefined;
-      pending.push(reader.readWindow(src.x0, src.y0, src.width, src.height, union, into).then((raw) => ({ block, src, raw: raw as RawSamples })));
+      pending.push(queued(reader.readWindow(src.x0, src.y0, src.width, src.height, union, into).then((raw) => ({ block, src, raw: raw as RawSamples }))));
     };
     for (let i = 0; i < cfg.prefetch * cfg.batch; i++) startRead();
-    while (pending.length > 0) {
+    for (let seq = 0; pending.length > 0; seq++) {
       const read: { block: Block; src: BlockSource; raw: RawSamples }[] = [];
       while (read.length < cfg.batch && pending.length > 0) {
         read.push(await pending.shift()!);
@@ -79,8 +81,9 @@ async function produce(): Promise<void> {
       });
       const masks = read.map((r) => nodataMask(r.raw, r.src, union.length, maskFrom, grid.tile, isNodata, exactNodata));
       for (const r of read) freeWindows.push(r.raw);
-      const transfer = [...inputs, ...masks.filter((m) => m !== undefined)].map((a) => a.buffer as ArrayBuffer);
-      port.postMessage({ batch: { blocks: read.map((r) => r.block), inputs, masks } } satisfies InputReply, transfer);
+      feed.postMessage({ batch: seq, inputs } satisfies FeedBatch, inputs.map((a) => a.buffer as ArrayBuffer));
+      const transfer = masks.filter((m) => m !== undefined).map((a) => a.buffer as ArrayBuffer);
+      port.postMessage({ batch: { seq, blocks: read.map((r) => r.block), masks } } satisfies InputReply, transfer);
     }
     port.postMessage({ end: true, busyMs: performance.eventLoopUtilization().active, decodedBlocks: reader.decodedBlocks } satisfies InputReply);
   } finally {

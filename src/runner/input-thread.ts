@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import type { Block, PatchGrid } from '../raster/patch-grid.js';
 import { deserialiseError, type ThreadError } from '../util/thread-error.js';
 
@@ -16,25 +16,28 @@ export interface InputThreadConfig {
   batch: number;
   /** Batches of windows read ahead. */
   prefetch: number;
-  /** Sets of model inputs in circulation between this thread, the engine and inference: the bound on memory. */
+  /** Sets of model inputs in circulation between this thread and inference: the bound on memory. */
   depth: number;
 }
 
-/** One batch, ready for the models: per stage its input (batch × C × side × side), per block its nodata mask. */
+/**
+ * One batch, ready for the models: its number on the feed, where its inputs went (per stage,
+ * batch × C × side × side), and per block its nodata mask.
+ */
 export interface InputBatch {
+  seq: number;
   blocks: Block[];
-  inputs: Float32Array[];
   masks: (Uint8Array | undefined)[];
 }
 
-export type InputRequest = { recycle: Float32Array[] };
 export type InputReply = { batch: InputBatch } | { end: true; busyMs: number; decodedBlocks: number } | { error: ThreadError };
 
 /**
  * The engine's input on a thread of its own (src/runner/input-entry.ts): reading, decoding, nodata
  * masks and the conversion to model inputs run there, beside the main thread's post-processing and
- * writing, so that neither waits for the other. Batches queue here only as far as `depth` input sets
- * allow: the engine hands each set back (recycle) once the models are done with it.
+ * writing, so that neither waits for the other. The model inputs go over `feed` (src/backends/feed.ts),
+ * straight to whoever runs the models, and come back that way; the engine gets each batch's blocks and
+ * masks. Batches are prepared only as far as `depth` input sets allow.
  */
 export class InputThread {
   /** The input thread's busy time and its reader's block decodes, once all batches are out. */
@@ -60,8 +63,8 @@ export class InputThread {
     });
   }
 
-  static start(cfg: InputThreadConfig): InputThread {
-    return new InputThread(new Worker(new URL('./input-entry.js', import.meta.url), { workerData: cfg }));
+  static start(cfg: InputThreadConfig, feed: MessagePort): InputThread {
+    return new InputThread(new Worker(new URL('./input-entry.js', import.meta.url), { workerData: { cfg, feed }, transferList: [feed] }));
   }
 
   /** The next batch in scan order, or undefined after the last. Rejects with the input thread's error. */
@@ -72,11 +75,6 @@ export class InputThread {
       this.waiting = { resolve, reject };
       this.settle();
     });
-  }
-
-  /** Gives a batch's inputs back for a later batch. */
-  recycle(inputs: Float32Array[]): void {
-    this.worker.postMessage({ recycle: inputs } satisfies InputRequest, inputs.map((a) => a.buffer as ArrayBuffer));
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { createBackend } from '../backends/index.js';
-import { createThreadedBackends, type ThreadedBackend } from '../backends/threaded.js';
+import { createThreadedBackends, type ThreadedBackend, type ThreadedBackends } from '../backends/threaded.js';
 import type { InferenceBackend } from '../backends/backend.js';
 import { inputError, modelError } from '../errors.js';
 import type { ModelManifest } from '../models/manifest.js';
@@ -27,8 +27,8 @@ export interface Stage {
   channels: number;
   /** How its output becomes tiles. */
   post: PostProcess;
-  /** Threaded stages: inference on the input's own buffer (see ThreadedBackend). */
-  runOwned?: ThreadedBackend['runOwned'];
+  /** Threaded stages: inference on an input sent over the feed (see ThreadedBackend). */
+  runFed?: ThreadedBackend['runFed'];
 }
 
 /** An opened job: input, patch grid and loaded models, shared by the full run and the inference floor. */
@@ -43,6 +43,8 @@ export interface PreparedJob {
   modelLoadMs: Record<string, number>;
   /** Threaded jobs: the threads that run inference (src/runner/thread-priority.ts). */
   inferenceThreadIds?: number[];
+  /** Threaded jobs: connects the inference thread to the producer of its inputs (src/backends/feed.ts). */
+  attachFeed?: ThreadedBackends['attachFeed'];
 }
 
 export interface RunHooks {
@@ -69,9 +71,9 @@ export async function prepareJob(job: Job, hooks: RunHooks, opts: { threaded?: b
       modelLoadMs[key] = threaded ? threadLoadMs : performance.now() - tLoad;
       hooks.emit({ ev: 'stage', stage: `load-${key}`, ms: modelLoadMs[key] });
       const m = model.manifest;
-      stages.push({ key, manifest: m, backend, bandIdx, side, from: key === 'sc' ? 0 : grid.margin, channels: post.channels, post, runOwned: threaded?.backends[i].runOwned });
+      stages.push({ key, manifest: m, backend, bandIdx, side, from: key === 'sc' ? 0 : grid.margin, channels: post.channels, post, runFed: threaded?.backends[i].runFed });
     }
-    return { reader, fileBands, union, grid, nodata: job.input.nodata ?? reader.info.nodata, stages, modelLoadMs, inferenceThreadIds: threaded?.threadIds };
+    return { reader, fileBands, union, grid, nodata: job.input.nodata ?? reader.info.nodata, stages, modelLoadMs, inferenceThreadIds: threaded?.threadIds, attachFeed: threaded?.attachFeed };
   } catch (err) {
     await releasePrepared({ reader, stages });
     throw err;

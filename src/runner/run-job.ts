@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TensorF32 } from '../backends/backend.js';
@@ -12,6 +13,7 @@ import { prepareJob, releasePrepared, type PreparedJob, type RunHooks, type Stag
 import { InputThread } from './input-thread.js';
 import { applyNodata, postProcess } from './postprocess.js';
 import { backgroundAllBut } from './thread-priority.js';
+import { queued } from '../util/queued.js';
 
 export type { RunHooks } from './prepare.js';
 
@@ -29,7 +31,10 @@ export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> 
   let input: InputThread | undefined;
   const writers = new Map<StageKey, TiledTiffWriter>();
   try {
-    input = startInput(job, prepared);
+    // The inputs go from the input thread straight to inference (src/backends/feed.ts).
+    const feed = new MessageChannel();
+    await prepared.attachFeed!(feed.port2);
+    input = startInput(job, prepared, feed.port1);
     // After the input thread exists, so that it is among the threads moved.
     let scheduling: Scheduling | undefined;
     if (job.engine.ioPriority === 'idle' && prepared.inferenceThreadIds?.length) {
@@ -49,23 +54,26 @@ export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> 
   }
 }
 
-function startInput(job: Job, p: PreparedJob): InputThread {
+function startInput(job: Job, p: PreparedJob, feed: MessagePort): InputThread {
   const info = p.reader.info;
-  return InputThread.start({
-    path: info.path,
-    cacheBytes: scanCacheBytes(info, p.grid, p.union.length, job.engine.prefetch * job.engine.batch),
-    grid: p.grid,
-    union: p.union,
-    stages: p.stages.map((s) => ({ bandIdx: s.bandIdx, from: s.from, side: s.side })),
-    scale: job.input.scale,
-    offset: job.input.offset,
-    nodata: p.nodata,
-    batch: job.engine.batch,
-    prefetch: job.engine.prefetch,
-    // Those in inference and `prefetch` more, one of them being filled: each set is 24 MB at 10 m (both),
-    // and one more took the full tile past 1.0 GB of RSS.
-    depth: job.engine.prefetch + job.engine.inflight,
-  });
+  return InputThread.start(
+    {
+      path: info.path,
+      cacheBytes: scanCacheBytes(info, p.grid, p.union.length, job.engine.prefetch * job.engine.batch),
+      grid: p.grid,
+      union: p.union,
+      stages: p.stages.map((s) => ({ bandIdx: s.bandIdx, from: s.from, side: s.side })),
+      scale: job.input.scale,
+      offset: job.input.offset,
+      nodata: p.nodata,
+      batch: job.engine.batch,
+      prefetch: job.engine.prefetch,
+      // Those in inference and `prefetch` more, one of them being filled: each set is 24 MB at 10 m (both),
+      // and one more took the full tile past 1.0 GB of RSS.
+      depth: job.engine.prefetch + job.engine.inflight,
+    },
+    feed,
+  );
 }
 
 /**
@@ -146,7 +154,7 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
       r.blocks.forEach((block, slot) => {
         const tile = tiles[slot];
         applyNodata(tile, r.masks[slot], stage.key === 'ac' ? 0 : 255);
-        pendingWrites.push(writer.writeTile(block.tileX, block.tileY, tile, { owned: true }));
+        pendingWrites.push(queued(writer.writeTile(block.tileX, block.tileY, tile, { owned: true })));
       });
     });
     done += r.blocks.length;
@@ -173,14 +181,9 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
     if (!batch) break;
     const n = batch.blocks.length;
     const outs = stages.map((stage, i) =>
-      stage.runOwned!({ data: batch.inputs[i], dims: [n, stage.bandIdx.length, stage.side, stage.side] }, postOnInferenceThread ? stage.post : undefined),
+      stage.runFed!({ batch: batch.seq, input: i }, [n, stage.bandIdx.length, stage.side, stage.side], postOnInferenceThread ? stage.post : undefined),
     );
-    inflight.push(
-      Promise.all(outs).then((o) => {
-        input.recycle(o.map((r) => r.input));
-        return { blocks: batch.blocks, masks: batch.masks, outs: o };
-      }),
-    );
+    inflight.push(queued(Promise.all(outs).then((o) => ({ blocks: batch.blocks, masks: batch.masks, outs: o }))));
     while (inflight.length > job.engine.inflight) await settle();
   }
   while (inflight.length > 0) await settle();

@@ -71,6 +71,16 @@ describe.runIf(ready)('hil run refuses bad input cleanly', () => {
     expectCleanRefusal([...base, '--input', tile], /truncated|damaged|corrupt/i);
   });
 
+  it('a GeoTIFF whose header is whole but a block in the middle is damaged (found mid-run, by the input thread)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-damaged-'));
+    const tile = path.join(dir, 'tile.tif');
+    expect(hil(['data', 'synth', '--res', '60', '--size', '600', '--out', tile]).code).toBe(0);
+    const bytes = readFileSync(tile);
+    bytes.fill(0xff, bytes.length >> 1, (bytes.length >> 1) + 20000);
+    writeFileSync(tile, bytes);
+    expectCleanRefusal([...base, '--input', tile], /tile\.tif is truncated or corrupt: block \d+ does not decode/);
+  });
+
   it('an input of 8-bit samples, which cannot hold L1C digital numbers', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-u8-'));
     const src = path.join(dir, 'tile.tif');

@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import { MessageChannel } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { blockSource, blocks, makePatchGrid } from '../../src/raster/patch-grid.
 import { openRaster } from '../../src/raster/tiff-reader.js';
 import { TiledTiffWriter } from '../../src/raster/tiff-writer.js';
 import { fillModelInput, nodataMask, type RawSamples } from '../../src/runner/tensors.js';
+import { FeedReceiver } from '../../src/backends/feed.js';
 // The input thread loads its entry as built JavaScript; `npm test` builds dist/ first.
 import { InputThread, type InputThreadConfig } from '../../dist/runner/input-thread.js';
 
@@ -55,13 +57,35 @@ const config = (over: Partial<InputThreadConfig> = {}): InputThreadConfig => ({
   ...over,
 });
 
+/** The input thread, and the test in the place of the inference thread at the other end of its feed. */
+function start(cfg: InputThreadConfig) {
+  const { port1, port2 } = new MessageChannel();
+  const input = InputThread.start(cfg, port1);
+  const feed = new FeedReceiver(port2);
+  return {
+    input,
+    feed,
+    /** Takes a batch's inputs off the feed, one model after the other, as inference does. */
+    take: async (seq: number) => {
+      const inputs: Float32Array[] = [];
+      for (const i of cfg.stages.keys()) inputs.push(await feed.take({ batch: seq, input: i }));
+      return inputs;
+    },
+    giveBack: (inputs: Float32Array[]) => inputs.forEach((data, i) => feed.giveBack(i, data)),
+    close: async () => {
+      await input.close();
+      port2.close();
+    },
+  };
+}
+
 /** Resolves to 'pending' if the promise has not settled after `ms`. */
 const within = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);
 
 describe('the engine input thread', () => {
   it('delivers every block in scan order, as model inputs and nodata masks equal to those made on the main thread', async () => {
     const cfg = config();
-    const input = InputThread.start(cfg);
+    const { input, take, giveBack, close } = start(cfg);
     const reader = await openRaster(file);
     try {
       const expected = [...blocks(grid)];
@@ -72,6 +96,7 @@ describe('the engine input thread', () => {
         if (!batch) break;
         expect(batch.blocks).toEqual(expected.slice(seen, seen + batch.blocks.length));
         const n = batch.blocks.length;
+        const inputs = await take(batch.seq);
         for (const [i, stage] of cfg.stages.entries()) {
           const want = new Float32Array(n * stage.bandIdx.length * stage.side * stage.side);
           for (const [slot, block] of batch.blocks.entries()) {
@@ -84,10 +109,10 @@ describe('the engine input thread', () => {
               if (mask) masked++;
             }
           }
-          expect(batch.inputs[i]).toEqual(want);
+          expect(inputs[i]).toEqual(want);
         }
         seen += n;
-        input.recycle(batch.inputs);
+        giveBack(inputs);
       }
       expect(seen).toBe(grid.count);
       // The nodata square and row fall into a few blocks, not all.
@@ -98,22 +123,26 @@ describe('the engine input thread', () => {
       expect(input.stats!.decodedBlocks).toBe(36);
     } finally {
       await reader.close();
-      await input.close();
+      await close();
     }
   });
 
-  it('holds no more than `depth` batches until the engine gives their inputs back', async () => {
-    const input = InputThread.start(config({ batch: 1, prefetch: 1, depth: 2 }));
+  it('holds no more than `depth` batches until inference gives their inputs back, each model its own', async () => {
+    const { input, feed, take, close } = start(config({ batch: 1, prefetch: 1, depth: 2 }));
     try {
       const first = (await input.next())!;
       await input.next();
       const third = input.next();
       expect(await within(third, 500)).toBe('pending');
       await expect(input.next()).rejects.toThrow(/still waiting/);
-      input.recycle(first.inputs);
-      expect(await within(third, 5000)).toMatchObject({ blocks: [expect.objectContaining({ index: 2 })] });
+      const [a, b] = await take(first.seq);
+      // One model done is not a set: the batch needs both stages' inputs.
+      feed.giveBack(0, a);
+      expect(await within(third, 500)).toBe('pending');
+      feed.giveBack(1, b);
+      expect(await within(third, 5000)).toMatchObject({ seq: 2, blocks: [expect.objectContaining({ index: 2 })] });
     } finally {
-      await input.close();
+      await close();
     }
   });
 
@@ -122,7 +151,7 @@ describe('the engine input thread', () => {
     const bytes = await fs.readFile(file);
     bytes.fill(0xff, 2000, 6000);
     await fs.writeFile(bad, bytes);
-    const input = InputThread.start(config({ path: bad }));
+    const { input, close } = start(config({ path: bad }));
     try {
       const err = await (async () => {
         for (;;) if (!(await input.next())) return undefined;
@@ -131,7 +160,7 @@ describe('the engine input thread', () => {
       expect(err).toMatchObject({ name: 'HilError', kind: 'input', fix: expect.any(String) });
       expect((err as Error).message).toMatch(/bad\.tif is truncated or corrupt: block \d+ does not decode/);
     } finally {
-      await input.close();
+      await close();
     }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Worker-thread side of the threaded backends: loads the job's models with the ordinary backend code
- * and runs batches sent from the main thread, one at a time, so inference overlaps the main thread's
- * reading and writing without two runtimes competing for the cores.
+ * and runs the batches the main thread asks for, one at a time, on inputs sent with the request or over
+ * the feed (src/backends/feed.ts), so inference overlaps reading and writing without two runtimes
+ * competing for the cores.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { JobModel } from '../runner/job.js';

@@ -3,7 +3,8 @@
 // run, the inference floor (same models, same patch count, tensors in memory). For `ac` it also times a
 // GDAL copy of the input to the same output format. Writes results/bench-tile-<res>m-<scenario>.json.
 // The machine is shared and noisy, so with --repeat N it measures N rounds, each end to end, floor (and
-// GDAL copy) back to back, and reports the round with the median ratio, all rounds beside it.
+// GDAL copy) back to back, and reports the round with the median ratio, all rounds beside it. Each round
+// keeps the runner's CPU time split into inference threads and the rest (threadCpu, Linux).
 //   npm run bench:tile -- --res 10|20|60 --scenario sc|ac|both [--repeat N] [--limit BYTES] [--models-dir DIR] [--batch N]
 //     [--zlevel 1] [--strategy rle|huffman|default] [--write-queue N] [--io-priority idle|normal]
 import { spawnSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import { resolveModel, verifyModel } from '../dist/models/registry.js';
 import { TILE_SIZE_PX } from '../dist/raster/bands.js';
 import { writeSyntheticTile } from '../dist/raster/synth.js';
 import { localEnvironment } from '../dist/results/environment.js';
+import { processThreads } from '../dist/runner/thread-priority.js';
 import { runAttempt } from '../dist/scenarios/execute.js';
 import { cgroupSession } from '../dist/targets/cgroup-session.js';
 import { localSession } from '../dist/targets/local.js';
@@ -73,13 +75,37 @@ const job = (discard) => ({
 const limit = values.limit ? Number(values.limit) : undefined;
 const session = limit ? await cgroupSession({ memoryBytes: limit }) : localSession();
 
+/**
+ * CPU time of the runner's threads, by how they were scheduled: `inference` the threads left at normal
+ * priority (the inference thread and the runtime's pool; in the floor, every thread), `other` those the
+ * engine moved to SCHED_IDLE or nice 19 (reading, decoding, post-processing, writing, libuv's pool).
+ * /proc is sampled every 200 ms while the runner lives, so a thread's last interval before it ends is
+ * missed: the figures are a little low.
+ */
+function threadCpuSampler(pid) {
+  const last = new Map();
+  const sample = () => {
+    for (const t of processThreads(pid)) last.set(t.tid, t);
+  };
+  sample();
+  const timer = setInterval(sample, 200);
+  return () => {
+    clearInterval(timer);
+    const sum = (pick) => [...last.values()].filter(pick).reduce((a, t) => a + t.cpuMs, 0);
+    const background = (t) => t.policy === 5 || t.nice === 19;
+    return { inferenceMs: sum((t) => !background(t)), otherMs: sum(background), threads: last.size };
+  };
+}
+
 async function measure(what, j, floor) {
   log(`${what}…`);
   let last = 0;
+  let stopSampling;
   const attempt = await runAttempt(
     session,
     j,
     (ev) => {
+      if (ev.ev === 'start' && process.platform === 'linux') stopSampling = threadCpuSampler(ev.pid);
       if (ev.ev === 'progress' && ev.done - last >= ev.total / 10) {
         last = ev.done;
         log(`  ${what}: ${ev.done}/${ev.total}`);
@@ -88,8 +114,9 @@ async function measure(what, j, floor) {
     undefined,
     floor ? 'floor' : 'run',
   );
+  const threadCpu = stopSampling?.() ?? null;
   if (!attempt.ok) throw new Error(`${what} failed: ${attempt.status} ${attempt.message}`);
-  return attempt;
+  return { ...attempt, threadCpu };
 }
 
 const stagesOf = (s) => Object.fromEntries(Object.entries(s.stages).filter(([k]) => k === 'sc' || k === 'ac'));
@@ -138,6 +165,7 @@ const report = {
   firstInferenceMs: e2e.summary.firstInferenceMs,
   floorMs,
   floorStages: stagesOf(floor.summary),
+  threadCpu: { endToEnd: e2e.threadCpu, floor: floor.threadCpu },
   ratio: median.ratio,
   // Memory targets are about the worst case: the highest of all rounds.
   peakRssBytes: max(rounds.map((r) => r.e2e.summary.peakRssBytes)),
@@ -152,6 +180,7 @@ const report = {
     floorMs: r.floorMs,
     ratio: r.ratio,
     peakRssBytes: r.e2e.summary.peakRssBytes,
+    threadCpu: { endToEnd: r.e2e.threadCpu, floor: r.floor.threadCpu },
     ...(r.gdalCopy ? { gdalCopyMs: r.gdalCopy.ms, ratioToGdalCopy: r.ratioToGdalCopy } : {}),
   })),
   environment: await localEnvironment(),

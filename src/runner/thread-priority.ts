@@ -4,8 +4,8 @@ import { setPriority } from 'node:os';
 
 /**
  * Thread scheduling for the engine (Linux). On a board with two cores the models' runtime is the
- * critical path, and it leaves gaps: its intra-op threads sleep at every barrier (measured: two threads
- * are 1.35× one). Reading, decoding, post-processing and encoding fit into those gaps when every thread
+ * critical path, and it leaves gaps: its intra-op threads sleep at every barrier (measured on the UNet:
+ * two threads are 1.8× one, 1.77–1.87 cores busy). Reading, decoding, post-processing and encoding fit into those gaps when every thread
  * that is not the runtime's runs under SCHED_IDLE: the kernel then gives such a thread a core only when
  * no ordinary thread wants it, and takes it back the moment one does. Where SCHED_IDLE cannot be set
  * (no `chrt`), nice 19 is the next best; elsewhere (no /proc) scheduling is left as it is.
@@ -60,11 +60,43 @@ export function backgroundAllBut(keep: readonly number[]): PriorityOutcome {
 
 export const SCHED_IDLE = 5;
 
-/** A thread's scheduling policy (0 normal, 5 SCHED_IDLE): field 41 of /proc/self/task/<tid>/stat, counted after the command name. */
+/** A thread's scheduling policy (0 normal, 5 SCHED_IDLE). */
 export function schedulingPolicy(tid: number): number | undefined {
+  return threadStat('self', tid)?.policy;
+}
+
+/** One thread's CPU time so far and how it is scheduled. */
+export interface ThreadStat {
+  tid: number;
+  /** User plus system time. */
+  cpuMs: number;
+  policy: number;
+  nice: number;
+}
+
+/** Every thread of process `pid` (a number, or 'self'); empty where there is no /proc or the process has ended. */
+export function processThreads(pid: number | 'self'): ThreadStat[] {
+  let tids: number[];
   try {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+    tids = readdirSync(`/proc/${pid}/task`).map(Number).filter(Number.isInteger);
+  } catch {
+    return [];
+  }
+  return tids.map((tid) => threadStat(pid, tid)).filter((t): t is ThreadStat => t !== undefined);
+}
+
+/** USER_HZ: the unit of /proc's CPU times, 100 on every Linux that Node supports. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * Fields of /proc/<pid>/task/<tid>/stat, counted after the command name (which may hold spaces and
+ * parentheses): utime 14, stime 15, nice 19, policy 41.
+ */
+function threadStat(pid: number | 'self', tid: number): ThreadStat | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { tid, cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND, nice: Number(f[16]), policy: Number(f[38]) };
   } catch {
     return undefined;
   }

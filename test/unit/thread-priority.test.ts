@@ -33,3 +33,25 @@ describe.runIf(haveProc('thread scheduling'))('backgroundAllBut', () => {
     expect(second.nice).toBe(19);
   });
 });
+
+describe.runIf(haveProc('per-thread CPU times'))('processThreads', () => {
+  it("reads each thread's CPU time and scheduling from /proc", async () => {
+    const { processThreads } = await import('../../src/runner/thread-priority.js');
+    const mine = () => processThreads('self').find((t) => t.tid === process.pid)!;
+    const before = mine();
+    const end = performance.now() + 300;
+    while (performance.now() < end);
+    const after = mine();
+    // /proc counts in 10 ms ticks, and the machine may take the core away meanwhile.
+    expect(after.cpuMs - before.cpuMs).toBeGreaterThanOrEqual(100);
+    expect(after.cpuMs - before.cpuMs).toBeLessThan(2000);
+    expect(after.policy).toBe(0);
+    expect(after.nice).toBe((await import('node:os')).getPriority(0));
+    expect(processThreads('self').length).toBeGreaterThan(1);
+  });
+
+  it('is empty for a process that does not exist', async () => {
+    const { processThreads } = await import('../../src/runner/thread-priority.js');
+    expect(processThreads(2 ** 22 + 1)).toEqual([]);
+  });
+});

@@ -17,7 +17,7 @@ import { resolveModel, verifyModel } from '../dist/models/registry.js';
 import { TILE_SIZE_PX } from '../dist/raster/bands.js';
 import { writeSyntheticTile } from '../dist/raster/synth.js';
 import { localEnvironment } from '../dist/results/environment.js';
-import { processThreads } from '../dist/runner/thread-priority.js';
+import { SCHED_IDLE, processThreads } from '../dist/runner/thread-priority.js';
 import { runAttempt } from '../dist/scenarios/execute.js';
 import { cgroupSession } from '../dist/targets/cgroup-session.js';
 import { localSession } from '../dist/targets/local.js';
@@ -92,7 +92,7 @@ function threadCpuSampler(pid) {
   return () => {
     clearInterval(timer);
     const sum = (pick) => [...last.values()].filter(pick).reduce((a, t) => a + t.cpuMs, 0);
-    const background = (t) => t.policy === 5 || t.nice === 19;
+    const background = (t) => t.policy === SCHED_IDLE || t.nice === 19;
     return { inferenceMs: sum((t) => !background(t)), otherMs: sum(background), threads: last.size };
   };
 }

@@ -22,8 +22,8 @@ export type { RunHooks } from './prepare.js';
  * on libuv's threadpool), the models run on their own worker thread, and output tiles are
  * post-processed, compressed and written behind on the main thread, each through a bounded queue, so
  * the three overlap and memory stays flat whatever the tile size. With `ioPriority: 'idle'` all of
- * that runs only where the inference threads leave a core free (src/runner/thread-priority.ts). It changes the whole process's
- * threads, so only the runner's own process calls this.
+ * that runs only where the inference threads leave a core free (src/runner/thread-priority.ts). It
+ * changes the whole process's threads, so only the runner's own process calls this.
  */
 export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> {
   const t0 = performance.now();

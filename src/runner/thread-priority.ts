@@ -5,9 +5,10 @@ import { setPriority } from 'node:os';
 /**
  * Thread scheduling for the engine (Linux). On a board with two cores the models' runtime is the
  * critical path, and it leaves gaps: its intra-op threads sleep at every barrier (measured on the UNet:
- * two threads are 1.8× one, 1.77–1.87 cores busy). Reading, decoding, post-processing and encoding fit into those gaps when every thread
- * that is not the runtime's runs under SCHED_IDLE: the kernel then gives such a thread a core only when
- * no ordinary thread wants it, and takes it back the moment one does. Where SCHED_IDLE cannot be set
+ * two threads are 1.8× one, 1.77–1.87 cores busy). Reading, decoding, post-processing and encoding fit
+ * into those gaps when every thread that is not the runtime's runs under SCHED_IDLE: the kernel then
+ * gives such a thread a core only when no ordinary thread wants it, and takes it back the moment one
+ * does. Where SCHED_IDLE cannot be set
  * (no `chrt`), nice 19 is the next best; elsewhere (no /proc) scheduling is left as it is.
  */
 export interface PriorityOutcome {
@@ -18,8 +19,13 @@ export interface PriorityOutcome {
 
 /** This process's thread ids, or undefined where there is no /proc. */
 export function processThreadIds(): number[] | undefined {
+  return taskIds('self');
+}
+
+/** The thread ids of process `pid`, or undefined where there is no /proc or the process has ended. */
+function taskIds(pid: number | 'self'): number[] | undefined {
   try {
-    return readdirSync('/proc/self/task').map(Number).filter(Number.isInteger);
+    return readdirSync(`/proc/${pid}/task`).map(Number).filter(Number.isInteger);
   } catch {
     return undefined;
   }
@@ -76,13 +82,7 @@ export interface ThreadStat {
 
 /** Every thread of process `pid` (a number, or 'self'); empty where there is no /proc or the process has ended. */
 export function processThreads(pid: number | 'self'): ThreadStat[] {
-  let tids: number[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`).map(Number).filter(Number.isInteger);
-  } catch {
-    return [];
-  }
-  return tids.map((tid) => threadStat(pid, tid)).filter((t): t is ThreadStat => t !== undefined);
+  return (taskIds(pid) ?? []).map((tid) => threadStat(pid, tid)).filter((t): t is ThreadStat => t !== undefined);
 }
 
 /** USER_HZ: the unit of /proc's CPU times, 100 on every Linux that Node supports. */

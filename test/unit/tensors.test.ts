@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makePatchGrid, blockSource } from '../../src/raster/patch-grid.js';
 import { nodataTest } from '../../src/metrics/scaling.js';
 import { applyNodata, postProcess } from '../../src/runner/postprocess.js';
-import { argmaxClasses, fillModelInput, nodataMask, quantiseReflectance } from '../../src/runner/tensors.js';
+import { argmaxClasses, copyModelInput, fillModelInput, inputSources, nodataMask, quantiseReflectance } from '../../src/runner/tensors.js';
 
 describe('AC post-processing (clamp and quantisation)', () => {
   it('clamps to the manifest range, scales by 10000 and rounds to the nearest DN', () => {
@@ -57,6 +57,48 @@ describe('pre-processing', () => {
     expect(Array.from(dst.slice(0, 6)).map((v) => Math.round(v * 1e4))).toEqual([10, 20, 30, 20, 10, 20]);
     fillModelInput(dst, 0, raw, src, [0], 0, 16, 1e-4, -1000);
     expect(Array.from(dst.slice(0, 3)).map((v) => Math.round(v * 1e4))).toEqual([0, 1000, 2000]);
+  });
+
+  it('converts every sample of an interior window, also those after the last whole group of eight', () => {
+    // A 40 × 40 image cut into 24 px patches with 4 px margins: the middle patch has contiguous columns,
+    // and a 7 px square leaves a tail in every row; so do 13 samples per band.
+    const g = makePatchGrid(40, 40, 24, 4);
+    const src = blockSource(g, { index: 0, tileX: 1, tileY: 1, x: 16, y: 16 });
+    const plane = src.width * src.height;
+    const raw = new Uint16Array(2 * plane).map((_, i) => (i * 37) % 5000);
+    for (const side of [7, 13, 24]) {
+      const dst = new Float32Array(2 * side * side);
+      fillModelInput(dst, 0, raw, src, [1, 0], 0, side, 1e-4, -3);
+      const want = new Float32Array(2 * side * side);
+      let o = 0;
+      for (const b of [1, 0]) for (let r = 0; r < side; r++) for (let c = 0; c < side; c++) want[o++] = (raw[b * plane + src.rows[r] * src.width + src.cols[c]] - 3) * 1e-4;
+      expect(dst).toEqual(want);
+    }
+  });
+
+  it('cuts a later stage\'s input out of an earlier one that holds its bands over a covering square', () => {
+    const stages = [
+      { bandIdx: [2, 0, 1], from: 0, side: 24 },
+      { bandIdx: [1, 2], from: 4, side: 16 },
+      { bandIdx: [3], from: 4, side: 16 },
+      { bandIdx: [0], from: 0, side: 28 },
+    ];
+    // Stage 1 is inside stage 0; stage 2 has a band stage 0 lacks; stage 3's square is larger.
+    expect(inputSources(stages)).toEqual([undefined, { of: 0, channels: [2, 0], at: 4 }, undefined, undefined]);
+    // The cut holds what filling it from the window would: the same bands, rows and columns.
+    const g = makePatchGrid(30, 30, 24, 4);
+    const src = blockSource(g, { index: 0, tileX: 0, tileY: 0, x: 0, y: 0 });
+    const raw = new Uint16Array(3 * src.width * src.height).map((_, i) => (i * 53) % 9000);
+    const whole = new Float32Array(2 * 3 * 24 * 24);
+    const part = new Float32Array(2 * 2 * 16 * 16);
+    const want = new Float32Array(2 * 2 * 16 * 16);
+    const cut = inputSources(stages)[1]!;
+    for (const slot of [0, 1]) {
+      fillModelInput(whole, slot, raw, src, stages[0].bandIdx, 0, 24, 1e-4, slot);
+      copyModelInput(part, whole, slot, cut, stages[0], 16);
+      fillModelInput(want, slot, raw, src, stages[1].bandIdx, 4, 16, 1e-4, slot);
+    }
+    expect(part).toEqual(want);
   });
 
   it('marks nodata pixels in any band', () => {

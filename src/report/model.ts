@@ -31,7 +31,7 @@ export interface ReportModel {
 }
 
 /** Stages in pipeline order, as the stacked chart draws them. */
-const STAGE_ORDER = ['load', 'read', 'sc', 'ac', 'write'];
+const STAGE_ORDER = ['load', 'read', 'prepare', 'sc', 'ac', 'write'];
 
 const rmseText = (v: number | undefined): CellView =>
   v === undefined ? { text: '-' } : { text: v.toFixed(4), ...(v > RMSE_LINE ? { italic: true, cls: 'over' } : {}) };

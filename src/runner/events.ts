@@ -4,7 +4,7 @@ import { z } from 'zod';
  * The runner → coordinator protocol: one JSON object per line on stdout (DESIGN.md). Logs go to stderr so
  * that nothing else ever appears on stdout.
  */
-export const StageNameSchema = z.enum(['load', 'read', 'sc', 'ac', 'write']);
+export const StageNameSchema = z.enum(['load', 'read', 'prepare', 'sc', 'ac', 'write']);
 export type StageName = z.infer<typeof StageNameSchema>;
 
 /** How the engine scheduled its threads (src/runner/thread-priority.ts): the policy given to all but the inference threads. */

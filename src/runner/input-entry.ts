@@ -1,20 +1,19 @@
 /**
- * Worker-thread side of the engine's input (src/runner/input-thread.ts): reads the input's windows in
- * scan order, and turns each batch into the models' float inputs and a nodata mask, so that none of it
- * waits for the main thread, which post-processes and writes.
+ * The preparing half of the engine's input (src/runner/input-thread.ts): takes the windows the reading
+ * thread (src/runner/read-entry.ts) sends, a batch at a time, turns each batch into the models' float
+ * inputs and nodata masks, sends the inputs over the feed and the masks to the main thread, and gives
+ * the windows back to be read into again. None of it waits for the main thread, which post-processes
+ * and writes.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { nodataTest } from '../metrics/scaling.js';
-import { blockSource, blocks, type Block, type BlockSource } from '../raster/patch-grid.js';
-import { openRaster } from '../raster/tiff-reader.js';
-import { queued } from '../util/queued.js';
 import { serialiseError } from '../util/thread-error.js';
 import type { FeedBatch, FeedReturn } from '../backends/feed.js';
-import type { InputReply, InputThreadConfig } from './input-thread.js';
-import { fillModelInput, nodataMask, type RawSamples } from './tensors.js';
+import type { InputReply, InputThreadConfig, ReaderMessage, WindowsBack } from './input-thread.js';
+import { copyModelInput, fillModelInput, inputSources, nodataMask } from './tensors.js';
 
-const { cfg, feed } = workerData as { cfg: InputThreadConfig; feed: MessagePort };
+const { cfg, feed, reader } = workerData as { cfg: InputThreadConfig; feed: MessagePort; reader: MessagePort };
 const port = parentPort!;
 
 /** Per stage, its inputs back from inference: they come back one by one, as each model finishes. */
@@ -42,53 +41,47 @@ async function inputSet(): Promise<Float32Array[]> {
   }
 }
 
-async function produce(): Promise<void> {
-  const reader = await openRaster(cfg.path, { cacheBytes: cfg.cacheBytes });
-  try {
-    const { grid, union } = cfg;
-    const float = reader.info.dtype.startsWith('float');
-    // Integer rasters compare exactly (and without a nodata value have no missing pixels); float ones may
-    // store nodata rounded to single precision, or NaN.
-    const isNodata = !float ? (cfg.nodata === undefined ? undefined : (v: number) => v === cfg.nodata) : nodataTest(cfg.nodata);
-    const exactNodata = float ? undefined : cfg.nodata;
-    const maskFrom = grid.margin;
-    // Windows are reused once filled into the model inputs: a new one per patch (7 MB at 10 m) only adds
-    // to what the garbage collector has to watch.
-    const freeWindows: RawSamples[] = [];
-    const pending: Promise<{ block: Block; src: BlockSource; raw: RawSamples }>[] = [];
-    const iter = blocks(grid);
-    const startRead = () => {
-      const next = iter.next();
-      if (next.done) return;
-      const block = next.value;
-      const src = blockSource(grid, block);
-      const length = union.length * src.width * src.height;
-      const reuse = freeWindows.findIndex((w) => w.length === length);
-      const into = reuse >= 0 ? freeWindows.splice(reuse, 1)[0] : undefined;
-      pending.push(queued(reader.readWindow(src.x0, src.y0, src.width, src.height, union, into).then((raw) => ({ block, src, raw: raw as RawSamples }))));
-    };
-    for (let i = 0; i < cfg.prefetch * cfg.batch; i++) startRead();
-    for (let seq = 0; pending.length > 0; seq++) {
-      const read: { block: Block; src: BlockSource; raw: RawSamples }[] = [];
-      while (read.length < cfg.batch && pending.length > 0) {
-        read.push(await pending.shift()!);
-        startRead();
-      }
-      // A short last batch gets inputs of its own size: the models take the whole buffer.
-      const inputs = read.length === cfg.batch ? await inputSet() : cfg.stages.map((s) => new Float32Array(read.length * s.bandIdx.length * s.side * s.side));
-      cfg.stages.forEach((stage, i) => {
-        read.forEach((r, slot) => fillModelInput(inputs[i], slot, r.raw, r.src, stage.bandIdx, stage.from, stage.side, cfg.scale, cfg.offset));
-      });
-      const masks = read.map((r) => nodataMask(r.raw, r.src, union.length, maskFrom, grid.tile, isNodata, exactNodata));
-      for (const r of read) freeWindows.push(r.raw);
-      feed.postMessage({ batch: seq, inputs } satisfies FeedBatch, inputs.map((a) => a.buffer as ArrayBuffer));
-      const transfer = masks.filter((m) => m !== undefined).map((a) => a.buffer as ArrayBuffer);
-      port.postMessage({ batch: { seq, blocks: read.map((r) => r.block), masks } } satisfies InputReply, transfer);
-    }
-    port.postMessage({ end: true, busyMs: performance.eventLoopUtilization().active, decodedBlocks: reader.decodedBlocks } satisfies InputReply);
-  } finally {
-    await reader.close();
+const float = cfg.dtype.startsWith('float');
+// Integer rasters compare exactly (and without a nodata value have no missing pixels); float ones may
+// store nodata rounded to single precision, or NaN.
+const isNodata = !float ? (cfg.nodata === undefined ? undefined : (v: number) => v === cfg.nodata) : nodataTest(cfg.nodata);
+const exactNodata = float ? undefined : cfg.nodata;
+const cuts = inputSources(cfg.stages);
+
+async function prepare(m: ReaderMessage): Promise<void> {
+  if ('error' in m) {
+    port.postMessage(m satisfies InputReply);
+    return;
   }
+  if ('end' in m) {
+    port.postMessage({ end: true, readMs: m.busyMs, prepareMs: performance.eventLoopUtilization().active, decodedBlocks: m.decodedBlocks } satisfies InputReply);
+    return;
+  }
+  const { seq, windows } = m;
+  // A short last batch gets inputs of its own size: the models take the whole buffer.
+  const inputs = windows.length === cfg.batch ? await inputSet() : cfg.stages.map((s) => new Float32Array(windows.length * s.bandIdx.length * s.side * s.side));
+  cfg.stages.forEach((stage, i) => {
+    const cut = cuts[i];
+    windows.forEach((w, slot) => {
+      if (cut) copyModelInput(inputs[i], inputs[cut.of], slot, cut, cfg.stages[cut.of], stage.side);
+      else fillModelInput(inputs[i], slot, w.raw, w.src, stage.bandIdx, stage.from, stage.side, cfg.scale, cfg.offset);
+    });
+  });
+  const masks = windows.map((w) => nodataMask(w.raw, w.src, cfg.union.length, cfg.grid.margin, cfg.grid.tile, isNodata, exactNodata));
+  reader.postMessage({ windows: windows.map((w) => w.raw) } satisfies WindowsBack, windows.map((w) => w.raw.buffer as ArrayBuffer));
+  feed.postMessage({ batch: seq, inputs } satisfies FeedBatch, inputs.map((a) => a.buffer as ArrayBuffer));
+  const transfer = masks.filter((x) => x !== undefined).map((a) => a.buffer as ArrayBuffer);
+  port.postMessage({ batch: { seq, blocks: windows.map((w) => w.block), masks } } satisfies InputReply, transfer);
 }
 
-produce().catch((err) => port.postMessage({ error: serialiseError(err) } satisfies InputReply));
+// Batches are prepared one at a time, in the order they were read.
+let queue = Promise.resolve();
+let failed = false;
+reader.on('message', (m: ReaderMessage) => {
+  queue = queue
+    .then(() => (failed ? undefined : prepare(m)))
+    .catch((err) => {
+      failed = true;
+      port.postMessage({ error: serialiseError(err) } satisfies InputReply);
+    });
+});

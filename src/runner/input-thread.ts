@@ -1,9 +1,12 @@
-import { Worker, type MessagePort } from 'node:worker_threads';
-import type { Block, PatchGrid } from '../raster/patch-grid.js';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { Block, BlockSource, PatchGrid } from '../raster/patch-grid.js';
+import type { DType } from '../raster/tiff-reader.js';
 import { deserialiseError, type ThreadError } from '../util/thread-error.js';
+import type { RawSamples } from './tensors.js';
 
 export interface InputThreadConfig {
   path: string;
+  dtype: DType;
   /** The reader's block cache (see OpenRasterOptions.cacheBytes). */
   cacheBytes: number;
   grid: PatchGrid;
@@ -30,41 +33,67 @@ export interface InputBatch {
   masks: (Uint8Array | undefined)[];
 }
 
-export type InputReply = { batch: InputBatch } | { end: true; busyMs: number; decodedBlocks: number } | { error: ThreadError };
+/** A window read for a block: its samples (band-sequential, the bands of `union`) and where they came from. */
+export interface ReadWindow {
+  block: Block;
+  src: BlockSource;
+  raw: RawSamples;
+}
+
+/** Reading thread → input thread: a batch of windows, the end, or what went wrong. */
+export type ReaderMessage = { seq: number; windows: ReadWindow[] } | { end: true; busyMs: number; decodedBlocks: number } | { error: ThreadError };
+
+/** Input thread → reading thread: windows done with, to be read into again. */
+export interface WindowsBack {
+  windows: RawSamples[];
+}
+
+export type InputReply = { batch: InputBatch } | { end: true; readMs: number; prepareMs: number; decodedBlocks: number } | { error: ThreadError };
 
 /**
- * The engine's input on a thread of its own (src/runner/input-entry.ts): reading, decoding, nodata
- * masks and the conversion to model inputs run there, beside the main thread's post-processing and
- * writing, so that neither waits for the other. The model inputs go over `feed` (src/backends/feed.ts),
- * straight to whoever runs the models, and come back that way; the engine gets each batch's blocks and
- * masks. Batches are prepared only as far as `depth` input sets allow.
+ * The engine's input on two threads of its own: one reads and decodes windows (src/runner/read-entry.ts),
+ * the other turns them into model inputs and nodata masks (src/runner/input-entry.ts), beside the main
+ * thread's post-processing and writing, so that none waits for another. Two rather than one because
+ * inference, which has both cores while it runs, waits for its next input between runs; then reading
+ * ahead and preparing the batch it waits for run at once. The model inputs go over `feed`
+ * (src/backends/feed.ts), straight to whoever runs the models, and come back that way; the engine gets
+ * each batch's blocks and masks. Batches are prepared only as far as `depth` input sets allow.
  */
 export class InputThread {
-  /** The input thread's busy time and its reader's block decodes, once all batches are out. */
-  stats: { busyMs: number; decodedBlocks: number } | undefined;
+  /** Each input thread's busy time (reading, preparing) and the reader's block decodes, once all batches are out. */
+  stats: { readMs: number; prepareMs: number; decodedBlocks: number } | undefined;
   private readonly ready: InputBatch[] = [];
   private waiting: { resolve: (b: InputBatch | undefined) => void; reject: (e: unknown) => void } | undefined;
   private failure: unknown;
 
-  private constructor(private readonly worker: Worker) {
-    worker.on('message', (m: InputReply) => {
+  private constructor(private readonly workers: { name: string; worker: Worker }[]) {
+    // The preparing thread reports batches, the end and the reading thread's errors; either may die.
+    workers[0].worker.on('message', (m: InputReply) => {
       if ('batch' in m) this.ready.push(m.batch);
-      else if ('end' in m) this.stats = { busyMs: m.busyMs, decodedBlocks: m.decodedBlocks };
-      else this.failure = deserialiseError(m.error);
+      else if ('end' in m) this.stats = { readMs: m.readMs, prepareMs: m.prepareMs, decodedBlocks: m.decodedBlocks };
+      else this.fail(deserialiseError(m.error));
       this.settle();
     });
-    worker.on('error', (err) => {
-      this.failure = err;
-      this.settle();
-    });
-    worker.on('exit', (code) => {
-      if (!this.stats && this.failure === undefined) this.failure = new Error(`the input thread exited (code ${code}) before the last batch`);
-      this.settle();
-    });
+    for (const { name, worker } of workers) {
+      worker.on('error', (err) => {
+        this.fail(err);
+        this.settle();
+      });
+      worker.on('exit', (code) => {
+        if (!this.stats) this.fail(new Error(`the ${name} thread exited (code ${code}) before the last batch`));
+        this.settle();
+      });
+    }
   }
 
   static start(cfg: InputThreadConfig, feed: MessagePort): InputThread {
-    return new InputThread(new Worker(new URL('./input-entry.js', import.meta.url), { workerData: { cfg, feed }, transferList: [feed] }));
+    const link = new MessageChannel();
+    const prepare = new Worker(new URL('./input-entry.js', import.meta.url), { workerData: { cfg, feed, reader: link.port1 }, transferList: [feed, link.port1] });
+    const read = new Worker(new URL('./read-entry.js', import.meta.url), { workerData: { cfg, input: link.port2 }, transferList: [link.port2] });
+    return new InputThread([
+      { name: 'input', worker: prepare },
+      { name: 'reading', worker: read },
+    ]);
   }
 
   /** The next batch in scan order, or undefined after the last. Rejects with the input thread's error. */
@@ -78,7 +107,12 @@ export class InputThread {
   }
 
   async close(): Promise<void> {
-    await this.worker.terminate();
+    await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
+  }
+
+  /** The first failure is the cause; what follows from it (the other thread's exit) is not. */
+  private fail(err: unknown): void {
+    if (this.failure === undefined) this.failure = err;
   }
 
   private settle(): void {

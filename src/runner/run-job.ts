@@ -18,10 +18,10 @@ import { queued } from '../util/queued.js';
 export type { RunHooks } from './prepare.js';
 
 /**
- * The engine: one pass over the input. Batches are read and prepared ahead on the input thread (inflate
- * on libuv's threadpool), the models run on their own worker thread, and output tiles are
+ * The engine: one pass over the input. Batches are read (inflate on libuv's threadpool) and prepared
+ * ahead on two input threads, the models run on their own worker thread, and output tiles are
  * post-processed, compressed and written behind on the main thread, each through a bounded queue, so
- * the three overlap and memory stays flat whatever the tile size. With `ioPriority: 'idle'` all of
+ * they overlap and memory stays flat whatever the tile size. With `ioPriority: 'idle'` all of
  * that runs only where the inference threads leave a core free (src/runner/thread-priority.ts). It
  * changes the whole process's threads, so only the runner's own process calls this.
  */
@@ -59,6 +59,7 @@ function startInput(job: Job, p: PreparedJob, feed: MessagePort): InputThread {
   return InputThread.start(
     {
       path: info.path,
+      dtype: info.dtype,
       cacheBytes: scanCacheBytes(info, p.grid, p.union.length, job.engine.prefetch * job.engine.batch),
       grid: p.grid,
       union: p.union,
@@ -120,11 +121,11 @@ interface InFlight {
 }
 
 /**
- * Three threads at once: the input thread reads and prepares batches, the inference thread runs the
+ * Four threads at once: the input threads read and prepare batches, the inference thread runs the
  * models, and the main thread post-processes and writes. Stage times are each one's own busy time:
- * `read` the input thread's, `sc` and `ac` the inference thread's, `write` the main thread's; `wait` is
- * the main thread idle for inference and `starve` idle for input. They overlap, so they add up to more
- * than `pipeline`, the wall time of the pass.
+ * `read` and `prepare` the input threads', `sc` and `ac` the inference thread's, `write` the main
+ * thread's; `wait` is the main thread idle for inference and `starve` idle for input. They overlap, so
+ * they add up to more than `pipeline`, the wall time of the pass.
  */
 async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: Map<StageKey, TiledTiffWriter>, hooks: RunHooks, t0: number): Promise<RunnerSummary> {
   const { grid, stages } = p;
@@ -191,7 +192,8 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
   for (const w of writers.values()) await w.close();
   const pipelineMs = performance.now() - tPipeline;
   stageTimes.write = pipelineMs - stageTimes.wait - stageTimes.starve;
-  stageTimes.read = input.stats?.busyMs ?? 0;
+  stageTimes.read = input.stats?.readMs ?? 0;
+  stageTimes.prepare = input.stats?.prepareMs ?? 0;
   for (const [stage, ms] of Object.entries(stageTimes)) hooks.emit({ ev: 'stage', stage, ms });
   return summarise(job, p, { ...stageTimes, pipeline: pipelineMs }, firstInferenceMs, performance.now() - t0, Object.fromEntries([...writers.keys()].map((k) => [k, job.output[k]!])));
 }

@@ -50,13 +50,14 @@ describe.runIf(ready)('hil run --target local --res 60 --scenario ac with the re
     expect(record.models.ac).toMatchObject({ id: 'CNN_corrector', weights: 'real', sha256: expect.stringMatching(/^9b12c657/) });
     const t = record.timings;
     expect(t.totalMs).toBeGreaterThan(0);
-    for (const stage of ['read', 'ac', 'write']) expect(t.stages[stage]).toBeGreaterThan(0);
+    for (const stage of ['read', 'prepare', 'ac', 'write']) expect(t.stages[stage]).toBeGreaterThan(0);
     expect(t.modelLoadMs).toBeGreaterThan(0);
     expect(t.firstInferenceMs).toBeGreaterThan(0);
     // The main thread's idle times (for inference, for input) never overlap; its busy time is the rest.
     // Reading and inference run on their own threads, beside it.
     expect(t.stages.wait + t.stages.starve).toBeLessThan(t.stages.pipeline);
     expect(t.stages.read).toBeLessThanOrEqual(t.stages.pipeline);
+    expect(t.stages.prepare).toBeLessThanOrEqual(t.stages.pipeline);
     expect(t.stages.ac).toBeLessThanOrEqual(t.stages.pipeline);
     expect(t.stages.pipeline).toBeLessThanOrEqual(t.totalMs!);
     expect(record.memory.peakRssBytes).toBeGreaterThan(50e6);

@@ -40,6 +40,7 @@ afterAll(async () => {
 const grid = makePatchGrid(W, H, 64, 8);
 const config = (over: Partial<InputThreadConfig> = {}): InputThreadConfig => ({
   path: file,
+  dtype: 'uint16',
   cacheBytes: 1 << 20,
   grid,
   union: [2, 0, 1],
@@ -118,7 +119,8 @@ describe('the engine input thread', () => {
       // The nodata square and row fall into a few blocks, not all.
       expect(masked).toBeGreaterThan(0);
       expect(masked).toBeLessThan(grid.count);
-      expect(input.stats!.busyMs).toBeGreaterThan(0);
+      expect(input.stats!.readMs).toBeGreaterThan(0);
+      expect(input.stats!.prepareMs).toBeGreaterThan(0);
       // Each block of the file decoded once: 4 × 3 tiles of 3 bands.
       expect(input.stats!.decodedBlocks).toBe(36);
     } finally {

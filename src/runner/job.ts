@@ -58,14 +58,14 @@ export const JobSchema = z.object({
       compressionLevel: z.number().int().min(0).max(9).default(1),
       deflateStrategy: z.enum(['default', 'huffman', 'rle']).default('rle'),
       predictor: z.union([z.literal(1), z.literal(2)]).default(2),
-      /** Batches the input thread may prepare ahead of inference (windows read, model inputs filled); bounds memory. */
+      /** Batches the input threads may prepare ahead of inference (windows read, model inputs filled); bounds memory. */
       prefetch: z.number().int().positive().default(2),
       /** Batches in inference at once, beyond the one being prepared; bounds memory. */
       inflight: z.number().int().positive().default(1),
       /** Output tiles whose compression and write may be in flight at once; bounds memory. */
       writeQueue: z.number().int().positive().default(4),
       memSampleMs: z.number().int().positive().default(250),
-      /** 'idle': the input thread, post-processing and writing run only where inference leaves a core free (src/runner/thread-priority.ts). */
+      /** 'idle': the input threads, post-processing and writing run only where inference leaves a core free (src/runner/thread-priority.ts). */
       ioPriority: z.enum(['idle', 'normal']).default('idle'),
     })
     .default({

@@ -35,7 +35,7 @@ export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> 
     const feed = new MessageChannel();
     await prepared.attachFeed!(feed.port2);
     input = startInput(job, prepared, feed.port1);
-    // After the input thread exists, so that it is among the threads moved.
+    // After the input threads exist, so that they are among the threads moved.
     let scheduling: Scheduling | undefined;
     if (job.engine.ioPriority === 'idle' && prepared.inferenceThreadIds?.length) {
       const outcome = backgroundAllBut(prepared.inferenceThreadIds);

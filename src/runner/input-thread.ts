@@ -2,7 +2,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Block, BlockSource, PatchGrid } from '../raster/patch-grid.js';
 import type { DType } from '../raster/tiff-reader.js';
 import { deserialiseError, type ThreadError } from '../util/thread-error.js';
-import type { RawSamples } from './tensors.js';
+import type { RawSamples, StageInput } from './tensors.js';
 
 export interface InputThreadConfig {
   path: string;
@@ -12,7 +12,7 @@ export interface InputThreadConfig {
   grid: PatchGrid;
   /** File band indices read, in the order the stages' `bandIdx` refer to. */
   union: number[];
-  stages: { bandIdx: number[]; from: number; side: number }[];
+  stages: StageInput[];
   scale: number;
   offset: number;
   nodata: number | undefined;
@@ -66,15 +66,21 @@ export class InputThread {
   private waiting: { resolve: (b: InputBatch | undefined) => void; reject: (e: unknown) => void } | undefined;
   private failure: unknown;
 
-  private constructor(private readonly workers: { name: string; worker: Worker }[]) {
+  private readonly workers: Worker[];
+
+  private constructor(prepare: Worker, read: Worker) {
+    this.workers = [prepare, read];
     // The preparing thread reports batches, the end and the reading thread's errors; either may die.
-    workers[0].worker.on('message', (m: InputReply) => {
+    prepare.on('message', (m: InputReply) => {
       if ('batch' in m) this.ready.push(m.batch);
       else if ('end' in m) this.stats = { readMs: m.readMs, prepareMs: m.prepareMs, decodedBlocks: m.decodedBlocks };
       else this.fail(deserialiseError(m.error));
       this.settle();
     });
-    for (const { name, worker } of workers) {
+    for (const [name, worker] of [
+      ['input', prepare],
+      ['reading', read],
+    ] as const) {
       worker.on('error', (err) => {
         this.fail(err);
         this.settle();
@@ -90,10 +96,7 @@ export class InputThread {
     const link = new MessageChannel();
     const prepare = new Worker(new URL('./input-entry.js', import.meta.url), { workerData: { cfg, feed, reader: link.port1 }, transferList: [feed, link.port1] });
     const read = new Worker(new URL('./read-entry.js', import.meta.url), { workerData: { cfg, input: link.port2 }, transferList: [link.port2] });
-    return new InputThread([
-      { name: 'input', worker: prepare },
-      { name: 'reading', worker: read },
-    ]);
+    return new InputThread(prepare, read);
   }
 
   /** The next batch in scan order, or undefined after the last. Rejects with the input thread's error. */
@@ -107,7 +110,7 @@ export class InputThread {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
+    await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
   /** The first failure is the cause; what follows from it (the other thread's exit) is not. */

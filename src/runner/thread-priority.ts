@@ -8,8 +8,8 @@ import { setPriority } from 'node:os';
  * two threads are 1.8× one, 1.77–1.87 cores busy). Reading, decoding, post-processing and encoding fit
  * into those gaps when every thread that is not the runtime's runs under SCHED_IDLE: the kernel then
  * gives such a thread a core only when no ordinary thread wants it, and takes it back the moment one
- * does. Where SCHED_IDLE cannot be set
- * (no `chrt`), nice 19 is the next best; elsewhere (no /proc) scheduling is left as it is.
+ * does. Where SCHED_IDLE cannot be set (no `chrt`), nice 19 is the next best; elsewhere (no /proc)
+ * scheduling is left as it is.
  */
 export interface PriorityOutcome {
   /** What the engine's own threads ran under. */

@@ -43,7 +43,8 @@ async function windowOf(length: number): Promise<RawSamples | undefined> {
 }
 
 async function read(): Promise<void> {
-  const reader = await openRaster(cfg.path, { cacheBytes: cfg.cacheBytes });
+  // This thread only reads, so it may block on each block (OpenRasterOptions.sync).
+  const reader = await openRaster(cfg.path, { cacheBytes: cfg.cacheBytes, sync: true });
   try {
     const { grid, union } = cfg;
     const pending: Promise<ReadWindow>[] = [];

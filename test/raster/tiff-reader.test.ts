@@ -61,14 +61,18 @@ describe.skipIf(!ready)('openRaster on real files vs GDAL', () => {
     await execa('gdal_translate', ['-q', ...p2, '-ot', 'UInt32', '-scale', '0', '4000', '0', '4294967295', sen2r, path.join(dir, 'u32-p2.tif')]);
   });
 
+  // Both ways of decoding: on libuv's pool, and blocking the calling thread (OpenRasterOptions.sync).
   it.each(windows)('%s', async (_name, file, x, y, w, h, bands) => {
-    const reader = await openRaster(file());
-    try {
-      const ours = await reader.readWindow(x, y, w, h, bands);
-      expect(ours.length).toBe((bands?.length ?? reader.info.bands) * w * h);
-      expect(bytesOf(ours).equals(await gdalWindow(file(), x, y, w, h, bands))).toBe(true);
-    } finally {
-      await reader.close();
+    const gdal = await gdalWindow(file(), x, y, w, h, bands);
+    for (const sync of [false, true]) {
+      const reader = await openRaster(file(), { sync });
+      try {
+        const ours = await reader.readWindow(x, y, w, h, bands);
+        expect(ours.length).toBe((bands?.length ?? reader.info.bands) * w * h);
+        expect(bytesOf(ours).equals(gdal), `sync: ${sync}`).toBe(true);
+      } finally {
+        await reader.close();
+      }
     }
   });
 
@@ -209,12 +213,14 @@ describe('openRaster errors', () => {
     // The first tile's deflate stream starts right after the 8-byte header; garble its middle.
     bytes.fill(0xff, 20, 60);
     await fs.writeFile(file, bytes);
-    const reader = await openRaster(file);
-    try {
-      expect((await reader.readWindow(32, 0, 32, 32)).every((v, i) => v === tile[i])).toBe(true);
-      await expectInputError(reader.readWindow(0, 0, 64, 32), /block 0 does not decode/);
-    } finally {
-      await reader.close();
+    for (const sync of [false, true]) {
+      const reader = await openRaster(file, { sync });
+      try {
+        expect((await reader.readWindow(32, 0, 32, 32)).every((v, i) => v === tile[i])).toBe(true);
+        await expectInputError(reader.readWindow(0, 0, 64, 32), /block 0 does not decode/);
+      } finally {
+        await reader.close();
+      }
     }
   });
 

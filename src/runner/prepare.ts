@@ -54,26 +54,41 @@ export interface RunHooks {
 /** DN need at least 16 bits; an 8-bit file is a picture, not an L1C product. */
 const DN_TYPES = new Set(['uint16', 'int16', 'uint32', 'int32', 'float32', 'float64']);
 
-export async function prepareJob(job: Job, hooks: RunHooks, opts: { threaded?: boolean } = {}): Promise<PreparedJob> {
+/** What reading and preparing a job's input needs, known before any model loads. */
+export interface InputPlan {
+  reader: RasterReader;
+  union: number[];
+  grid: PatchGrid;
+  nodata: number | undefined;
+  stages: Pick<Stage, 'bandIdx' | 'side' | 'from'>[];
+}
+
+/**
+ * Opens the input, checks the plan and loads the models. `planned` is called once the plan holds and
+ * before the models load, so that reading can start meanwhile.
+ */
+export async function prepareJob(job: Job, hooks: RunHooks, opts: { threaded?: boolean; planned?: (plan: InputPlan) => void } = {}): Promise<PreparedJob> {
   const reader = await openRaster(job.input.path);
   const stages: Stage[] = [];
   try {
     const { fileBands, union, grid, planned } = planJob(job, reader.info);
+    const nodata = job.input.nodata ?? reader.info.nodata;
+    opts.planned?.({ reader, union, grid, nodata, stages: planned });
     const modelLoadMs: Record<string, number> = {};
     const backendOptions = { intraOpThreads: job.engine.intraOpThreads, interOpThreads: job.engine.interOpThreads };
     // Threaded models load together on their thread; their load time is shared out evenly.
     const t = performance.now();
     const threaded = opts.threaded ? await createThreadedBackends(planned.map((s) => s.model), backendOptions) : undefined;
     const threadLoadMs = (performance.now() - t) / planned.length;
-    for (const [i, { key, model, side, post, bandIdx }] of planned.entries()) {
+    for (const [i, { key, model, side, from, post, bandIdx }] of planned.entries()) {
       const tLoad = performance.now();
       const backend = threaded ? threaded.backends[i] : await createBackend(model, backendOptions);
       modelLoadMs[key] = threaded ? threadLoadMs : performance.now() - tLoad;
       hooks.emit({ ev: 'stage', stage: `load-${key}`, ms: modelLoadMs[key] });
       const m = model.manifest;
-      stages.push({ key, manifest: m, backend, bandIdx, side, from: key === 'sc' ? 0 : grid.margin, channels: post.channels, post, runFed: threaded?.backends[i].runFed });
+      stages.push({ key, manifest: m, backend, bandIdx, side, from, channels: post.channels, post, runFed: threaded?.backends[i].runFed });
     }
-    return { reader, fileBands, union, grid, nodata: job.input.nodata ?? reader.info.nodata, stages, modelLoadMs, inferenceThreadIds: threaded?.threadIds, attachFeed: threaded?.attachFeed };
+    return { reader, fileBands, union, grid, nodata, stages, modelLoadMs, inferenceThreadIds: threaded?.threadIds, attachFeed: threaded?.attachFeed };
   } catch (err) {
     await releasePrepared({ reader, stages });
     throw err;
@@ -89,6 +104,7 @@ interface PlannedStage {
   key: StageKey;
   model: JobModel;
   side: number;
+  from: number;
   post: PostProcess;
   bandIdx: number[];
 }
@@ -120,7 +136,7 @@ function planJob(job: Job, info: RasterReader['info']): { fileBands: string[]; u
     const shape = { model: m.id, channels: key === 'ac' ? (m.outputBands ?? []).length : (m.classes ?? []).length, side, tile: grid.tile };
     const post: PostProcess =
       key === 'ac' ? { ...shape, kind: 'quantise', from: 0, clamp: m.clamp ?? [0, 2], scale: m.scale } : { ...shape, kind: 'argmax', from: grid.margin };
-    return { key, model, side, post, bandIdx: bandIdxFor(m) };
+    return { key, model, side, from: key === 'sc' ? 0 : grid.margin, post, bandIdx: bandIdxFor(m) };
   });
   return { fileBands, union, grid, planned };
 }

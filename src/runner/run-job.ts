@@ -9,7 +9,7 @@ import { BYTES_PER_SAMPLE, type RasterInfo } from '../raster/tiff-reader.js';
 import { TiledTiffWriter } from '../raster/tiff-writer.js';
 import type { RunnerSummary, Scheduling } from './events.js';
 import type { Job } from './job.js';
-import { prepareJob, releasePrepared, type PreparedJob, type RunHooks, type Stage, type StageKey } from './prepare.js';
+import { prepareJob, releasePrepared, type InputPlan, type PreparedJob, type RunHooks, type Stage, type StageKey } from './prepare.js';
 import { InputThread } from './input-thread.js';
 import { applyNodata, postProcess } from './postprocess.js';
 import { backgroundAllBut } from './thread-priority.js';
@@ -27,14 +27,17 @@ export type { RunHooks } from './prepare.js';
  */
 export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> {
   const t0 = performance.now();
-  const prepared = await prepareJob(job, hooks, { threaded: true });
-  let input: InputThread | undefined;
+  // The inputs go from the input threads straight to inference (src/backends/feed.ts); what they send
+  // before the models have loaded waits on the channel.
+  const feed = new MessageChannel();
+  let input = undefined as InputThread | undefined;
+  let prepared: PreparedJob | undefined;
   const writers = new Map<StageKey, TiledTiffWriter>();
   try {
-    // The inputs go from the input thread straight to inference (src/backends/feed.ts).
-    const feed = new MessageChannel();
+    // Reading starts while the models load: at 20 m the first batch was ready 150 to 200 ms after they
+    // had loaded, time in which inference had nothing to do.
+    prepared = await prepareJob(job, hooks, { threaded: true, planned: (plan) => (input = startInput(job, plan, feed.port1)) });
     await prepared.attachFeed!(feed.port2);
-    input = startInput(job, prepared, feed.port1);
     // After the input threads exist, so that they are among the threads moved.
     let scheduling: Scheduling | undefined;
     if (job.engine.ioPriority === 'idle' && prepared.inferenceThreadIds?.length) {
@@ -43,18 +46,18 @@ export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> 
       hooks.emit({ ev: 'scheduling', ...scheduling });
     }
     if (!job.output.discard) for (const stage of prepared.stages) writers.set(stage.key, await openWriter(job, prepared, stage));
-    const summary = await pipeline(job, prepared, input, writers, hooks, t0);
+    const summary = await pipeline(job, prepared, input!, writers, hooks, t0);
     return scheduling ? { ...summary, scheduling } : summary;
   } catch (err) {
     await Promise.all([...writers.values()].map((w) => w.abort()));
     throw err;
   } finally {
     await input?.close();
-    await releasePrepared(prepared);
+    if (prepared) await releasePrepared(prepared);
   }
 }
 
-function startInput(job: Job, p: PreparedJob, feed: MessagePort): InputThread {
+function startInput(job: Job, p: InputPlan, feed: MessagePort): InputThread {
   const info = p.reader.info;
   return InputThread.start(
     {

@@ -18,7 +18,7 @@ import { queued } from '../util/queued.js';
 export type { RunHooks } from './prepare.js';
 
 /**
- * The engine: one pass over the input. Batches are read (inflate on libuv's threadpool) and prepared
+ * The engine: one pass over the input. Batches are read (inflated on the reading thread itself) and prepared
  * ahead on two input threads, the models run on their own worker thread, and output tiles are
  * post-processed, compressed and written behind on the main thread, each through a bounded queue, so
  * they overlap and memory stays flat whatever the tile size. With `ioPriority: 'idle'` all of

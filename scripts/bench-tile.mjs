@@ -6,7 +6,7 @@
 // GDAL copy) back to back, and reports the round with the median ratio, all rounds beside it. Each round
 // keeps the runner's CPU time split into inference threads and the rest (threadCpu, Linux).
 //   npm run bench:tile -- --res 10|20|60 --scenario sc|ac|both [--repeat N] [--limit BYTES] [--models-dir DIR] [--batch N]
-//     [--zlevel 1] [--strategy rle|huffman|default] [--write-queue N] [--io-priority idle|normal]
+//     [--zlevel 1] [--strategy rle|huffman|default] [--write-queue N] [--inflight N] [--io-priority idle|normal]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     zlevel: { type: 'string', default: '1' },
     strategy: { type: 'string', default: 'rle' },
     'write-queue': { type: 'string', default: '4' },
+    inflight: { type: 'string', default: '1' },
     'io-priority': { type: 'string', default: 'idle' },
     out: { type: 'string', default: path.join(PACKAGE_ROOT, 'results') },
   },
@@ -70,7 +71,7 @@ const job = (discard) => ({
   input: { path: input, scale: 1e-4, offset: 0 },
   models: Object.fromEntries(Object.entries(models).map(([k, e]) => [k, { manifest: e.manifest, path: e.filePath, backend: 'onnxruntime', device: 'CPU' }])),
   output: { sc: path.join(workDir, 'sc.tif'), ac: path.join(workDir, 'ac.tif'), discard },
-  engine: { batch: Number(values.batch), intraOpThreads: 0, interOpThreads: 0, compressionLevel: Number(values.zlevel), deflateStrategy: values.strategy, predictor: 2, prefetch: 2, writeQueue: Number(values['write-queue']), memSampleMs: 250, ioPriority: values['io-priority'] },
+  engine: { batch: Number(values.batch), intraOpThreads: 0, interOpThreads: 0, compressionLevel: Number(values.zlevel), deflateStrategy: values.strategy, predictor: 2, prefetch: 2, writeQueue: Number(values['write-queue']), inflight: Number(values.inflight), memSampleMs: 250, ioPriority: values['io-priority'] },
 });
 const limit = values.limit ? Number(values.limit) : undefined;
 const session = limit ? await cgroupSession({ memoryBytes: limit }) : localSession();

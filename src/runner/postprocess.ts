@@ -12,7 +12,11 @@ export type PostProcess = { model: string; channels: number; side: number; tile:
   | { kind: 'argmax' }
 );
 
-export function postProcess(spec: PostProcess, out: TensorF32): (Uint16Array | Uint8Array)[] {
+/**
+ * `reuse` hands out a written tile of this stage to fill again, if there is one: a new 12 × 448² uint16
+ * tile per block is 4.8 MB of fresh, zeroed memory, and new memory is what makes V8 collect garbage.
+ */
+export function postProcess(spec: PostProcess, out: TensorF32, reuse?: () => Uint16Array | Uint8Array | undefined): (Uint16Array | Uint8Array)[] {
   const [n, channels, h, w] = out.dims;
   if (channels !== spec.channels || h !== spec.side || w !== spec.side) {
     throw modelError(
@@ -22,8 +26,8 @@ export function postProcess(spec: PostProcess, out: TensorF32): (Uint16Array | U
   }
   return Array.from({ length: n }, (_, slot) =>
     spec.kind === 'quantise'
-      ? quantiseReflectance(out.data, slot, channels, spec.side, spec.tile, spec.from, spec.clamp, spec.scale)
-      : argmaxClasses(out.data, slot, channels, spec.side, spec.tile, spec.from),
+      ? quantiseReflectance(out.data, slot, channels, spec.side, spec.tile, spec.from, spec.clamp, spec.scale, reuse?.() as Uint16Array | undefined)
+      : argmaxClasses(out.data, slot, channels, spec.side, spec.tile, spec.from, reuse?.() as Uint8Array | undefined),
   );
 }
 

@@ -143,6 +143,8 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
   const postOnInferenceThread = job.scenario === 'ac';
   const pendingWrites: Promise<void>[] = [];
   const inflight: Promise<InFlight>[] = [];
+  // Per stage, tiles made here and written: they are filled again rather than allocated anew.
+  const written = stages.map(() => [] as (Uint16Array | Uint8Array)[]);
 
   let done = 0;
   let lastProgress = 0;
@@ -154,11 +156,13 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
       else stageTimes[stage.key] += ms;
       const writer = writers.get(stage.key);
       if (!writer) return;
-      const tiles = 'out' in result ? postProcess(stage.post, result.out) : result.tiles;
+      const made = 'out' in result;
+      const tiles = made ? postProcess(stage.post, result.out, () => written[i].pop()) : result.tiles;
       r.blocks.forEach((block, slot) => {
         const tile = tiles[slot];
         applyNodata(tile, r.masks[slot], stage.key === 'ac' ? 0 : 255);
-        pendingWrites.push(queued(writer.writeTile(block.tileX, block.tileY, tile, { owned: true })));
+        const write = writer.writeTile(block.tileX, block.tileY, tile, { owned: true });
+        pendingWrites.push(queued(made ? write.then(() => void written[i].push(tile)) : write));
       });
     });
     done += r.blocks.length;

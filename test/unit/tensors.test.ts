@@ -18,6 +18,25 @@ describe('AC post-processing (clamp and quantisation)', () => {
     expect(Array.from(tile)).toEqual([5000, 0, 5000, 5000]);
   });
 
+  it('quantises every sample of rows whose length is and is not a multiple of four, into a reused tile', () => {
+    // Per-sample reference: the rule stated in the doc comment, one sample at a time.
+    const reference = (v: number) => Math.floor((Number.isNaN(v) ? 0 : Math.min(Math.max(v, 0), 2)) * 10000 + 0.5);
+    for (const tileSide of [7, 8, 9]) {
+      const side = tileSide + 2;
+      const out = new Float32Array(2 * 3 * side * side).map((_, i) => (i % 11 === 0 ? Number.NaN : ((i * 7919) % 2600) / 1000 - 0.3));
+      const dirty = new Uint16Array(3 * tileSide * tileSide).fill(65535);
+      const tile = quantiseReflectance(out, 1, 3, side, tileSide, 1, [0, 2], 10000, dirty);
+      expect(tile).toBe(dirty);
+      const expected: number[] = [];
+      for (let ch = 0; ch < 3; ch++) {
+        for (let r = 0; r < tileSide; r++) {
+          for (let c = 0; c < tileSide; c++) expected.push(reference(out[(3 + ch) * side * side + (r + 1) * side + c + 1]));
+        }
+      }
+      expect(Array.from(tile)).toEqual(expected);
+    }
+  });
+
   it('takes the core of a larger model output for a batch slot', () => {
     // 2 slots × 1 channel × 4×4; the core is the central 2×2 (from = 1).
     const out = new Float32Array(32).map((_, i) => i / 10000);
@@ -38,6 +57,22 @@ describe('SC post-processing', () => {
     expect(Array.from(tile)).toEqual([1, 2, 1, 0]);
     applyNodata(tile, new Uint8Array([0, 0, 0, 1]), 255);
     expect(Array.from(tile)).toEqual([1, 2, 1, 255]);
+    // Filled again, the reused tile loses the nodata of its last block.
+    expect(argmaxClasses(logits, 0, 3, 2, 2, 0, tile)).toBe(tile);
+    expect(Array.from(tile)).toEqual([1, 2, 1, 0]);
+  });
+
+  it('post-processes into the tiles reuse hands out, and allocates when it has none', () => {
+    const spec = { model: 'm', channels: 1, side: 2, tile: 2, from: 0, kind: 'quantise' as const, clamp: [0, 2] as [number, number], scale: 10000 };
+    const spare = new Uint16Array(4).fill(7);
+    const pool = [spare];
+    const tiles = postProcess(spec, { data: new Float32Array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]), dims: [2, 1, 2, 2] }, () => pool.pop());
+    expect(tiles[0]).toBe(spare);
+    expect(tiles[1]).not.toBe(spare);
+    expect(tiles.map((t) => Array.from(t))).toEqual([
+      [1000, 2000, 3000, 4000],
+      [5000, 6000, 7000, 8000],
+    ]);
   });
 
   it('refuses a model output of the wrong shape before making tiles', () => {

@@ -12,6 +12,7 @@ import { postProcess, type PostProcess } from '../runner/postprocess.js';
 import { serialiseError, type ThreadError } from '../util/thread-error.js';
 import { FeedReceiver, type FedInput } from './feed.js';
 import { createBackend } from './index.js';
+import { idleBefore, type RunIdle } from './run-idle.js';
 
 /**
  * A run's input is either in the request (`data`) or on the feed (`fed`, src/backends/feed.ts). With
@@ -24,8 +25,8 @@ export type ThreadRequest =
   | { id: number; release: true };
 export type ThreadReply =
   | { ready: true; descriptions: ReturnType<InferenceBackend['describe']>[]; threadIds: number[] }
-  | { id: number; data: Float32Array; dims: TensorF32['dims']; ms: number }
-  | { id: number; tiles: (Uint16Array | Uint8Array)[]; dims: TensorF32['dims']; ms: number }
+  | { id: number; data: Float32Array; dims: TensorF32['dims']; ms: number; idle: RunIdle }
+  | { id: number; tiles: (Uint16Array | Uint8Array)[]; dims: TensorF32['dims']; ms: number; idle: RunIdle }
   | { id: number; attached: true }
   | { id: number; released: true }
   | { id?: number; error: ThreadError };
@@ -35,6 +36,8 @@ const port = parentPort!;
 
 const backends: InferenceBackend[] = [];
 let feed: FeedReceiver | undefined;
+/** When the last run's inference ended, for the idle time before the next (src/backends/run-idle.ts). */
+let lastEnd: number | undefined;
 try {
   // The threads that appear while the models load are the runtimes' own (intra-op pools): with this
   // one they are the inference threads, which the engine leaves at normal priority.
@@ -46,14 +49,15 @@ try {
   // Requests are served strictly in order: a queue, not concurrent handlers, keeps one model running at a time.
   let queue = Promise.resolve();
   port.on('message', (req: ThreadRequest) => {
-    queue = queue.then(() => serve(req));
+    const arrived = performance.now();
+    queue = queue.then(() => serve(req, arrived));
   });
 } catch (err) {
   await Promise.all(backends.map((b) => b.release().catch(() => undefined)));
   port.postMessage({ error: serialiseError(err) } satisfies ThreadReply);
 }
 
-async function serve(req: ThreadRequest): Promise<void> {
+async function serve(req: ThreadRequest, arrived: number): Promise<void> {
   if ('release' in req) {
     await Promise.all(backends.map((b) => b.release().catch(() => undefined)));
     port.postMessage({ id: req.id, released: true } satisfies ThreadReply);
@@ -67,8 +71,10 @@ async function serve(req: ThreadRequest): Promise<void> {
   try {
     const input = 'data' in req ? req.data : await fedInput(req.fed);
     const t = performance.now();
+    const idle = idleBefore(lastEnd, arrived, t);
     let out = await backends[req.model].run({ data: input, dims: req.dims });
-    const ms = performance.now() - t;
+    lastEnd = performance.now();
+    const ms = lastEnd - t;
     // The input may be given away below: an output on the same memory needs its own.
     if (out.data.buffer === input.buffer) out = { data: out.data.slice(), dims: out.dims };
     // A fed input goes back to its producer at once, to be refilled while this output is finished;
@@ -76,12 +82,12 @@ async function serve(req: ThreadRequest): Promise<void> {
     if ('fed' in req) feed!.giveBack(req.fed.input, input);
     if (req.post) {
       const tiles = postProcess(req.post, out);
-      port.postMessage({ id: req.id, tiles, dims: out.dims, ms } satisfies ThreadReply, tiles.map((x) => x.buffer as ArrayBuffer));
+      port.postMessage({ id: req.id, tiles, dims: out.dims, ms, idle } satisfies ThreadReply, tiles.map((x) => x.buffer as ArrayBuffer));
     } else {
       // The output is this thread's to give away: transferring it avoids a copy of every batch.
       const whole = out.data.byteOffset === 0 && out.data.length * 4 === out.data.buffer.byteLength;
       const data = whole ? out.data : out.data.slice();
-      port.postMessage({ id: req.id, data, dims: out.dims, ms } satisfies ThreadReply, [data.buffer as ArrayBuffer]);
+      port.postMessage({ id: req.id, data, dims: out.dims, ms, idle } satisfies ThreadReply, [data.buffer as ArrayBuffer]);
     }
   } catch (err) {
     port.postMessage({ error: serialiseError(err), id: req.id } satisfies ThreadReply);

@@ -4,12 +4,14 @@ import type { BackendDescription, BackendOptions, InferenceBackend, TensorF32 } 
 import type { PostProcess } from '../runner/postprocess.js';
 import { deserialiseError } from '../util/thread-error.js';
 import type { FedInput } from './feed.js';
+import type { RunIdle } from './run-idle.js';
 import type { ThreadReply, ThreadRequest } from './thread-entry.js';
 
 /** A backend result with the time the inference thread itself spent on it (queueing excluded). */
 export type TimedTensor = TensorF32 & { ms?: number };
 
-export type FedResult = { out: TimedTensor } | { tiles: (Uint16Array | Uint8Array)[]; ms: number };
+/** A fed run's output, and how long the inference thread sat idle before it (src/backends/run-idle.ts). */
+export type FedResult = ({ out: TimedTensor } | { tiles: (Uint16Array | Uint8Array)[]; ms: number }) & { idle: RunIdle };
 
 export interface ThreadedBackend extends InferenceBackend {
   /**
@@ -87,9 +89,9 @@ export async function createThreadedBackends(models: JobModel[], opts: Omit<Back
     },
     runFed: async (fed, dims, post) => {
       const r = await call({ model, fed, dims, post });
-      if ('tiles' in r) return { tiles: r.tiles, ms: r.ms };
+      if ('tiles' in r) return { tiles: r.tiles, ms: r.ms, idle: r.idle };
       if (!('data' in r)) throw new Error('the inference thread answered a run without data');
-      return { out: { data: r.data, dims: r.dims, ms: r.ms } };
+      return { out: { data: r.data, dims: r.dims, ms: r.ms }, idle: r.idle };
     },
     release,
   }));

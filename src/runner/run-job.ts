@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { TensorF32 } from '../backends/backend.js';
+import type { FedResult } from '../backends/threaded.js';
 import { inputError } from '../errors.js';
 import type { Block, PatchGrid } from '../raster/patch-grid.js';
 import { BYTES_PER_SAMPLE, type RasterInfo } from '../raster/tiff-reader.js';
@@ -120,7 +120,7 @@ async function openWriter(job: Job, p: PreparedJob, stage: Stage): Promise<Tiled
 interface InFlight {
   blocks: Block[];
   masks: (Uint8Array | undefined)[];
-  outs: ({ out: TensorF32 & { ms?: number } } | { tiles: (Uint16Array | Uint8Array)[]; ms: number })[];
+  outs: FedResult[];
 }
 
 /**
@@ -128,11 +128,13 @@ interface InFlight {
  * models, and the main thread post-processes and writes. Stage times are each one's own busy time:
  * `read` and `prepare` the input threads', `sc` and `ac` the inference thread's, `write` the main
  * thread's; `wait` is the main thread idle for inference and `starve` idle for input. They overlap, so
- * they add up to more than `pipeline`, the wall time of the pass.
+ * they add up to more than `pipeline`, the wall time of the pass. `idleRequest` and `idleInput` are the
+ * inference thread's idle time between runs, waiting for the main thread's request or for the input
+ * threads (src/backends/run-idle.ts).
  */
 async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: Map<StageKey, TiledTiffWriter>, hooks: RunHooks, t0: number): Promise<RunnerSummary> {
   const { grid, stages } = p;
-  const stageTimes: Record<string, number> = { write: 0, wait: 0, starve: 0 };
+  const stageTimes: Record<string, number> = { write: 0, wait: 0, starve: 0, idleRequest: 0, idleInput: 0 };
   for (const s of stages) stageTimes[s.key] = 0;
   const firstInferenceMs: Record<string, number> = {};
   const tPipeline = performance.now();
@@ -154,6 +156,8 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
       const ms = ('out' in result ? result.out.ms : result.ms) ?? 0;
       if (firstInferenceMs[stage.key] === undefined) firstInferenceMs[stage.key] = ms;
       else stageTimes[stage.key] += ms;
+      stageTimes.idleRequest += result.idle.request;
+      stageTimes.idleInput += result.idle.input;
       const writer = writers.get(stage.key);
       if (!writer) return;
       const made = 'out' in result;

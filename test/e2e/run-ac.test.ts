@@ -59,6 +59,12 @@ describe.runIf(ready)('hil run --target local --res 60 --scenario ac with the re
     expect(t.stages.read).toBeLessThanOrEqual(t.stages.pipeline);
     expect(t.stages.prepare).toBeLessThanOrEqual(t.stages.pipeline);
     expect(t.stages.ac).toBeLessThanOrEqual(t.stages.pipeline);
+    // The inference thread's idle time between runs, split by what it waited for: with its busy time it
+    // fits in the pass; between two runs it at least waits for the next message.
+    expect(t.stages.idleRequest).toBeGreaterThanOrEqual(0);
+    expect(t.stages.idleInput).toBeGreaterThanOrEqual(0);
+    expect(t.stages.idleRequest + t.stages.idleInput).toBeGreaterThan(0);
+    expect(t.stages.ac + t.stages.idleRequest + t.stages.idleInput).toBeLessThanOrEqual(t.stages.pipeline);
     expect(t.stages.pipeline).toBeLessThanOrEqual(t.totalMs!);
     expect(record.memory.peakRssBytes).toBeGreaterThan(50e6);
     expect(record.samples).toHaveLength(1);

@@ -4,8 +4,7 @@ import type { RunnerSummary } from './events.js';
 import type { Job } from './job.js';
 import { prepareJob, releasePrepared, type RunHooks } from './prepare.js';
 import { fillModelInput, type RawSamples } from './tensors.js';
-import { summarise } from './run-job.js';
-import { backgroundAllBut } from './thread-priority.js';
+import { scheduleBehindInference, summarise } from './run-job.js';
 import type { TimedTensor } from '../backends/threaded.js';
 
 /**
@@ -21,7 +20,7 @@ export async function runFloor(job: Job, hooks: RunHooks): Promise<RunnerSummary
   const t0 = performance.now();
   const p = await prepareJob(job, hooks, { threaded: true });
   try {
-    if (job.engine.ioPriority === 'idle' && p.inferenceThreadIds?.length) backgroundAllBut(p.inferenceThreadIds);
+    scheduleBehindInference(job, p, hooks);
     const first = blocks(p.grid).next().value!;
     const src = blockSource(p.grid, first);
     const raw = (await p.reader.readWindow(src.x0, src.y0, src.width, src.height, p.union)) as RawSamples;

@@ -39,12 +39,7 @@ export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> 
     prepared = await prepareJob(job, hooks, { threaded: true, planned: (plan) => (input = startInput(job, plan, feed.port1)) });
     await prepared.attachFeed!(feed.port2);
     // After the input threads exist, so that they are among the threads moved.
-    let scheduling: Scheduling | undefined;
-    if (job.engine.ioPriority === 'idle' && prepared.inferenceThreadIds?.length) {
-      const outcome = backgroundAllBut(prepared.inferenceThreadIds);
-      scheduling = { policy: outcome.policy, threads: outcome.threads, inferenceThreads: prepared.inferenceThreadIds.length };
-      hooks.emit({ ev: 'scheduling', ...scheduling });
-    }
+    const scheduling = scheduleBehindInference(job, prepared, hooks);
     if (!job.output.discard) for (const stage of prepared.stages) writers.set(stage.key, await openWriter(job, prepared, stage));
     const summary = await pipeline(job, prepared, input!, writers, hooks, t0);
     return scheduling ? { ...summary, scheduling } : summary;
@@ -55,6 +50,18 @@ export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> 
     await input?.close();
     if (prepared) await releasePrepared(prepared);
   }
+}
+
+/**
+ * With `ioPriority: 'idle'`, moves every thread of the runner but the inference ones behind them
+ * (src/runner/thread-priority.ts) and reports how; the engine and the inference floor both run so.
+ */
+export function scheduleBehindInference(job: Job, p: PreparedJob, hooks: RunHooks): Scheduling | undefined {
+  if (job.engine.ioPriority !== 'idle' || !p.inferenceThreadIds?.length) return undefined;
+  const outcome = backgroundAllBut(p.inferenceThreadIds);
+  const scheduling = { policy: outcome.policy, threads: outcome.threads, inferenceThreads: p.inferenceThreadIds.length };
+  hooks.emit({ ev: 'scheduling', ...scheduling });
+  return scheduling;
 }
 
 function startInput(job: Job, p: InputPlan, feed: MessagePort): InputThread {

@@ -56,8 +56,10 @@ describe.runIf(ready)('hil run --target local --res 60 --scenario ac with the re
     // The main thread's idle times (for inference, for input) never overlap; its busy time is the rest.
     // Reading and inference run on their own threads, beside it.
     expect(t.stages.wait + t.stages.starve).toBeLessThan(t.stages.pipeline);
-    expect(t.stages.read).toBeLessThanOrEqual(t.stages.pipeline);
-    expect(t.stages.prepare).toBeLessThanOrEqual(t.stages.pipeline);
+    // The input threads start while the models load, before the pass: their busy time fits in the run,
+    // not always in the pass (on a loaded machine `read` passed `pipeline`).
+    expect(t.stages.read).toBeLessThanOrEqual(t.totalMs!);
+    expect(t.stages.prepare).toBeLessThanOrEqual(t.totalMs!);
     expect(t.stages.ac).toBeLessThanOrEqual(t.stages.pipeline);
     // The inference thread's idle time between runs, split by what it waited for: with its busy time it
     // fits in the pass; between two runs it at least waits for the next message.

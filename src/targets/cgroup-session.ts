@@ -1,7 +1,7 @@
 import { parseEvent, type RunnerEvent } from '../runner/events.js';
 import { detectCgroupSupport, runInCgroup, type CgroupLimits } from './cgroup.js';
 import { RUNNER_ENTRY, tailKeeper } from './local.js';
-import { RUNNER_ENV } from './runner-env.js';
+import { RUNNER_ENV, RUNNER_NODE_ARGS } from './runner-env.js';
 import type { RunnerExit, TargetSession } from './transport.js';
 import { targetError } from '../errors.js';
 import { localEnvironment } from '../results/environment.js';
@@ -21,7 +21,7 @@ export async function cgroupSession(limits: CgroupLimits): Promise<TargetSession
     async runRunner(args: string[], onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<RunnerExit> {
       const stderr = tailKeeper();
       try {
-        const r = await runInCgroup(process.execPath, [RUNNER_ENTRY, ...args], {
+        const r = await runInCgroup(process.execPath, [...RUNNER_NODE_ARGS, RUNNER_ENTRY, ...args], {
           limits,
           signal,
           env: { ...process.env, ...RUNNER_ENV },

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { parseEvent, type RunnerEvent } from '../runner/events.js';
 import { localEnvironment } from '../results/environment.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
-import { RUNNER_ENV } from './runner-env.js';
+import { RUNNER_ENV, RUNNER_NODE_ARGS } from './runner-env.js';
 import type { RunnerExit, TargetSession } from './transport.js';
 
 export const RUNNER_ENTRY = path.join(PACKAGE_ROOT, 'dist', 'runner', 'main.js');
@@ -26,7 +26,7 @@ export function localSession(): TargetSession {
     kind: 'local',
     runRunner(args: string[], onEvent: (ev: RunnerEvent) => void, signal?: AbortSignal): Promise<RunnerExit> {
       return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [RUNNER_ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe'], signal, env: { ...process.env, ...RUNNER_ENV } });
+        const child = spawn(process.execPath, [...RUNNER_NODE_ARGS, RUNNER_ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe'], signal, env: { ...process.env, ...RUNNER_ENV } });
         const stderr = tailKeeper();
         child.stderr.setEncoding('utf8').on('data', (c: string) => stderr.push(c));
         createInterface({ input: child.stdout }).on('line', (line) => {

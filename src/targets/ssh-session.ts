@@ -18,7 +18,7 @@ import { tailKeeper } from './local.js';
 import { probeTarget } from './probe.js';
 import { acquireTargetLock, type LockOptions, type TargetLock } from './lock.js';
 import type { TargetProfile, Transport } from './profile.js';
-import { RUNNER_ENV } from './runner-env.js';
+import { RUNNER_ENV, RUNNER_NODE_ARGS } from './runner-env.js';
 import { connectSsh, shellQuote, type SshConnection } from './ssh.js';
 import type { RunnerExit, TargetSession } from './transport.js';
 
@@ -85,7 +85,7 @@ class SshTargetSession implements TargetSession {
       const put = await this.conn.capture(`mkdir -p ${shellQuote(runDir)} && cat > ${shellQuote(`${runDir}/job.json`)}`, jobText);
       if (put.exitCode !== 0) throw targetError(`cannot write the job on ${this.target.name}: ${put.stderr.trim()}`, 'check free disk and permissions in the cache folder on the target');
     }
-    const runnerArgs = ['dist/runner/main.js', ...args.map((a, i) => (i === jobIdx ? `${runDir}/job.json` : a))];
+    const runnerArgs = [...RUNNER_NODE_ARGS, 'dist/runner/main.js', ...args.map((a, i) => (i === jobIdx ? `${runDir}/job.json` : a))];
     const limits = this.target.limits;
     const cgroup = limits ? buildRemoteCgroupScripts({ limits, hostCpus: await this.remoteCores() }) : undefined;
     const stderr = tailKeeper();

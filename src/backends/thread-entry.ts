@@ -16,11 +16,12 @@ import { idleBefore, type RunIdle } from './run-idle.js';
 
 /**
  * A run's input is either in the request (`data`) or on the feed (`fed`, src/backends/feed.ts). With
- * `post`, the reply carries finished output tiles instead of the model's output.
+ * `post`, the reply carries finished output tiles instead of the model's output, filled into the tiles
+ * of `reuse` (written ones, sent back) where there are any.
  */
 export type ThreadRequest =
   | { id: number; model: number; data: Float32Array; dims: TensorF32['dims']; post?: PostProcess }
-  | { id: number; model: number; fed: FedInput; dims: TensorF32['dims']; post?: PostProcess }
+  | { id: number; model: number; fed: FedInput; dims: TensorF32['dims']; post?: PostProcess; reuse?: (Uint16Array | Uint8Array)[] }
   | { id: number; feed: MessagePort }
   | { id: number; release: true };
 export type ThreadReply =
@@ -81,7 +82,8 @@ async function serve(req: ThreadRequest, arrived: number): Promise<void> {
     // one sent in the request was a copy.
     if ('fed' in req) feed!.giveBack(req.fed.input, input);
     if (req.post) {
-      const tiles = postProcess(req.post, out);
+      const reuse = 'fed' in req ? req.reuse : undefined;
+      const tiles = postProcess(req.post, out, () => reuse?.pop());
       port.postMessage({ id: req.id, tiles, dims: out.dims, ms, idle } satisfies ThreadReply, tiles.map((x) => x.buffer as ArrayBuffer));
     } else {
       // The output is this thread's to give away: transferring it avoids a copy of every batch.

@@ -16,9 +16,10 @@ export type FedResult = ({ out: TimedTensor } | { tiles: (Uint16Array | Uint8Arr
 export interface ThreadedBackend extends InferenceBackend {
   /**
    * Runs a batch on an input sent over the feed (see `attachFeed`), which goes back to its producer the
-   * same way. With `post`, the inference thread also post-processes and returns output tiles.
+   * same way. With `post`, the inference thread also post-processes and returns output tiles, into the
+   * tiles of `reuse` where there are any (they are transferred: the caller gives them up).
    */
-  runFed(input: FedInput, dims: TensorF32['dims'], post?: PostProcess): Promise<FedResult>;
+  runFed(input: FedInput, dims: TensorF32['dims'], post?: PostProcess, reuse?: (Uint16Array | Uint8Array)[]): Promise<FedResult>;
 }
 
 export interface ThreadedBackends {
@@ -87,8 +88,8 @@ export async function createThreadedBackends(models: JobModel[], opts: Omit<Back
       if (!('data' in r)) throw new Error('the inference thread answered a run without data');
       return { data: r.data, dims: r.dims, ms: r.ms };
     },
-    runFed: async (fed, dims, post) => {
-      const r = await call({ model, fed, dims, post });
+    runFed: async (fed, dims, post, reuse) => {
+      const r = await call({ model, fed, dims, post, reuse }, reuse?.map((t) => t.buffer as ArrayBuffer));
       if ('tiles' in r) return { tiles: r.tiles, ms: r.ms, idle: r.idle };
       if (!('data' in r)) throw new Error('the inference thread answered a run without data');
       return { out: { data: r.data, dims: r.dims, ms: r.ms }, idle: r.idle };

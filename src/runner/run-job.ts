@@ -152,7 +152,8 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
   const postOnInferenceThread = job.scenario === 'ac';
   const pendingWrites: Promise<void>[] = [];
   const inflight: Promise<InFlight>[] = [];
-  // Per stage, tiles made here and written: they are filled again rather than allocated anew.
+  // Per stage, tiles written: they are filled again rather than allocated anew, here or (sent back with
+  // the next run) on the inference thread.
   const written = stages.map(() => [] as (Uint16Array | Uint8Array)[]);
 
   let done = 0;
@@ -167,13 +168,12 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
       stageTimes.idleInput += result.idle.input;
       const writer = writers.get(stage.key);
       if (!writer) return;
-      const made = 'out' in result;
-      const tiles = made ? postProcess(stage.post, result.out, () => written[i].pop()) : result.tiles;
+      const tiles = 'out' in result ? postProcess(stage.post, result.out, () => written[i].pop()) : result.tiles;
       r.blocks.forEach((block, slot) => {
         const tile = tiles[slot];
         applyNodata(tile, r.masks[slot], stage.key === 'ac' ? 0 : 255);
         const write = writer.writeTile(block.tileX, block.tileY, tile, { owned: true });
-        pendingWrites.push(queued(made ? write.then(() => void written[i].push(tile)) : write));
+        pendingWrites.push(queued(write.then(() => void written[i].push(tile))));
       });
     });
     done += r.blocks.length;
@@ -200,7 +200,9 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
     if (!batch) break;
     const n = batch.blocks.length;
     const outs = stages.map((stage, i) =>
-      stage.runFed!({ batch: batch.seq, input: i }, [n, stage.bandIdx.length, stage.side, stage.side], postOnInferenceThread ? stage.post : undefined),
+      postOnInferenceThread
+        ? stage.runFed!({ batch: batch.seq, input: i }, [n, stage.bandIdx.length, stage.side, stage.side], stage.post, written[i].splice(0, n))
+        : stage.runFed!({ batch: batch.seq, input: i }, [n, stage.bandIdx.length, stage.side, stage.side]),
     );
     inflight.push(queued(Promise.all(outs).then((o) => ({ blocks: batch.blocks, masks: batch.masks, outs: o }))));
     while (inflight.length > job.engine.inflight) await settle();

@@ -199,11 +199,11 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
     const batch = await timed('starve', input.next());
     if (!batch) break;
     const n = batch.blocks.length;
-    const outs = stages.map((stage, i) =>
-      postOnInferenceThread
-        ? stage.runFed!({ batch: batch.seq, input: i }, [n, stage.bandIdx.length, stage.side, stage.side], stage.post, written[i].splice(0, n))
-        : stage.runFed!({ batch: batch.seq, input: i }, [n, stage.bandIdx.length, stage.side, stage.side]),
-    );
+    const outs = stages.map((stage, i) => {
+      const fed = { batch: batch.seq, input: i };
+      const dims: [number, number, number, number] = [n, stage.bandIdx.length, stage.side, stage.side];
+      return postOnInferenceThread ? stage.runFed!(fed, dims, stage.post, written[i].splice(0, n)) : stage.runFed!(fed, dims);
+    });
     inflight.push(queued(Promise.all(outs).then((o) => ({ blocks: batch.blocks, masks: batch.masks, outs: o }))));
     while (inflight.length > job.engine.inflight) await settle();
   }

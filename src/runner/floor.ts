@@ -15,6 +15,7 @@ import type { TimedTensor } from '../backends/threaded.js';
  * on the inference thread with every other thread of the runner under `engine.ioPriority`. Run on the
  * main thread beside the runner's other threads at normal priority, the UNet took 5–6 % longer than
  * inside the engine (its busy time at 10 and 20 m `sc`), so end to end came out faster than its floor.
+ * With `engine.floorPart` it runs only that part of the batches, and reports those patches.
  */
 export async function runFloor(job: Job, hooks: RunHooks): Promise<RunnerSummary> {
   const t0 = performance.now();
@@ -27,13 +28,17 @@ export async function runFloor(job: Job, hooks: RunHooks): Promise<RunnerSummary
     const stageTimes: Record<string, number> = {};
     const firstInferenceMs: Record<string, number> = {};
     const batches = Math.ceil(p.grid.count / job.engine.batch);
+    const part = job.engine.floorPart ?? { index: 0, of: 1 };
+    const from = Math.floor((batches * part.index) / part.of);
+    const to = Math.floor((batches * (part.index + 1)) / part.of);
+    const patches = Math.min(p.grid.count, to * job.engine.batch) - from * job.engine.batch;
     const tensors = p.stages.map((stage) => {
       const data = new Float32Array(job.engine.batch * stage.bandIdx.length * stage.side * stage.side);
       for (let slot = 0; slot < job.engine.batch; slot++) fillModelInput(data, slot, raw, src, stage.bandIdx, stage.from, stage.side, job.input.scale, job.input.offset);
       stageTimes[stage.key] = 0;
       return data;
     });
-    for (let b = 0; b < batches; b++) {
+    for (let b = from; b < to; b++) {
       const n = Math.min(job.engine.batch, p.grid.count - b * job.engine.batch);
       for (const [i, stage] of p.stages.entries()) {
         const plane = stage.bandIdx.length * stage.side * stage.side;
@@ -44,9 +49,9 @@ export async function runFloor(job: Job, hooks: RunHooks): Promise<RunnerSummary
         if (firstInferenceMs[stage.key] === undefined) firstInferenceMs[stage.key] = ms;
         else stageTimes[stage.key] += ms;
       }
-      hooks.emit({ ev: 'progress', stage: 'floor', done: Math.min(p.grid.count, (b + 1) * job.engine.batch), total: p.grid.count });
+      hooks.emit({ ev: 'progress', stage: 'floor', done: Math.min(p.grid.count, (b + 1) * job.engine.batch) - from * job.engine.batch, total: patches });
     }
-    return summarise(job, p, stageTimes, firstInferenceMs, performance.now() - t0, {});
+    return { ...summarise(job, p, stageTimes, firstInferenceMs, performance.now() - t0, {}), patches };
   } finally {
     await releasePrepared(p);
   }

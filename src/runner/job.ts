@@ -67,6 +67,15 @@ export const JobSchema = z.object({
       memSampleMs: z.number().int().positive().default(250),
       /** 'idle': the input threads, post-processing and writing run only where inference leaves a core free (src/runner/thread-priority.ts). */
       ioPriority: z.enum(['idle', 'normal']).default('idle'),
+      /**
+       * The inference floor (`runner --floor`) over part `index` of `of` equal parts of the batches only:
+       * bench:tile runs one half before the end-to-end run and the other after, so that a machine
+       * speeding up or slowing down between them weighs on both sides of the ratio alike.
+       */
+      floorPart: z
+        .object({ index: z.number().int().nonnegative(), of: z.number().int().positive() })
+        .refine((p) => p.index < p.of, { message: 'floorPart.index must be below floorPart.of' })
+        .optional(),
     })
     .default({
       batch: 1,

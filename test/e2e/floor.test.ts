@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,5 +55,31 @@ describe('inference floor (bench:tile)', () => {
     expect(idle).toBeGreaterThan(0);
     expect(policies.size - idle).toBeGreaterThan(0);
     expect(readdirSync(dir)).toEqual(['in.tif']);
+  });
+
+  it('runs only its part of the patches with engine.floorPart, the parts adding up to all of them', async () => {
+    if (!haveShared()) return;
+    const input = path.join(dir, 'in.tif');
+    if (!existsSync(input)) await writeSyntheticTile({ out: input, res: 60, size: 1200, seed: 3 });
+    const e = resolveModel('CNN_corrector', sharedModelsDir);
+    const parts = [];
+    for (const index of [0, 1]) {
+      const job = JobSchema.parse({
+        schema: 'hil.job/1',
+        scenario: 'ac',
+        input: { path: input, scale: 1e-4, offset: 0 },
+        models: { ac: { manifest: e.manifest, path: e.filePath, backend: 'onnxruntime', device: 'CPU' } },
+        output: { ac: path.join(dir, 'ac.tif'), discard: true },
+        engine: { floorPart: { index, of: 2 } },
+      });
+      const progress: RunnerEvent[] = [];
+      const attempt = await runAttempt(localSession(), job, (ev) => ev.ev === 'progress' && progress.push(ev), undefined, 'floor');
+      if (!attempt.ok) throw new Error(`the floor failed: ${attempt.message}`);
+      expect(progress.at(-1)).toMatchObject({ done: attempt.summary.patches, total: attempt.summary.patches });
+      parts.push(attempt.summary.patches);
+    }
+    // Nine batches of one: the first half has four, the second five.
+    expect(parts).toEqual([4, 5]);
+    expect(() => JobSchema.parse({ schema: 'hil.job/1', scenario: 'ac', input: { path: input }, models: {}, output: {}, engine: { floorPart: { index: 2, of: 2 } } })).toThrow(/floorPart.index/);
   });
 });

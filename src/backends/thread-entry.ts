@@ -1,7 +1,7 @@
 /**
  * Worker-thread side of the threaded backends: loads the job's models with the ordinary backend code
- * and runs the batches the main thread asks for, one at a time, on inputs sent with the request or over
- * the feed (src/backends/feed.ts), so inference overlaps reading and writing without two runtimes
+ * and runs the batches the main thread asks for, one at a time, on inputs sent over the feed
+ * (src/backends/feed.ts), so inference overlaps reading and writing without two runtimes
  * competing for the cores.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -15,12 +15,11 @@ import { createBackend } from './index.js';
 import { idleBefore, type RunIdle } from './run-idle.js';
 
 /**
- * A run's input is either in the request (`data`) or on the feed (`fed`, src/backends/feed.ts). With
- * `post`, the reply carries finished output tiles instead of the model's output, filled into the tiles
- * of `reuse` (written ones, sent back) where there are any.
+ * A run's input is on the feed (`fed`, src/backends/feed.ts). With `post`, the reply carries finished
+ * output tiles instead of the model's output, filled into the tiles of `reuse` (written ones, sent
+ * back) where there are any.
  */
 export type ThreadRequest =
-  | { id: number; model: number; data: Float32Array; dims: TensorF32['dims']; post?: PostProcess }
   | { id: number; model: number; fed: FedInput; dims: TensorF32['dims']; post?: PostProcess; reuse?: (Uint16Array | Uint8Array)[] }
   | { id: number; feed: MessagePort }
   | { id: number; release: true };
@@ -70,7 +69,7 @@ async function serve(req: ThreadRequest, arrived: number): Promise<void> {
     return;
   }
   try {
-    const input = 'data' in req ? req.data : await fedInput(req.fed);
+    const input = await fedInput(req.fed);
     const t = performance.now();
     const idle = idleBefore(lastEnd, arrived, t);
     let out = await backends[req.model].run({ data: input, dims: req.dims });
@@ -78,12 +77,10 @@ async function serve(req: ThreadRequest, arrived: number): Promise<void> {
     const ms = lastEnd - t;
     // The input may be given away below: an output on the same memory needs its own.
     if (out.data.buffer === input.buffer) out = { data: out.data.slice(), dims: out.dims };
-    // A fed input goes back to its producer at once, to be refilled while this output is finished;
-    // one sent in the request was a copy.
-    if ('fed' in req) feed!.giveBack(req.fed.input, input);
+    // The input goes back to its producer at once, to be refilled while this output is finished.
+    feed!.giveBack(req.fed.input, input);
     if (req.post) {
-      const reuse = 'fed' in req ? req.reuse : undefined;
-      const tiles = postProcess(req.post, out, () => reuse?.pop());
+      const tiles = postProcess(req.post, out, () => req.reuse?.pop());
       port.postMessage({ id: req.id, tiles, dims: out.dims, ms, idle } satisfies ThreadReply, tiles.map((x) => x.buffer as ArrayBuffer));
     } else {
       // The output is this thread's to give away: transferring it avoids a copy of every batch.

@@ -8,12 +8,12 @@ import type { RunIdle } from './run-idle.js';
 import type { ThreadReply, ThreadRequest } from './thread-entry.js';
 
 /** A backend result with the time the inference thread itself spent on it (queueing excluded). */
-export type TimedTensor = TensorF32 & { ms?: number };
+export type TimedTensor = TensorF32 & { ms: number };
 
 /** A fed run's output, and how long the inference thread sat idle before it (src/backends/run-idle.ts). */
 export type FedResult = ({ out: TimedTensor } | { tiles: (Uint16Array | Uint8Array)[]; ms: number }) & { idle: RunIdle };
 
-export interface ThreadedBackend extends InferenceBackend {
+export interface ThreadedBackend extends Pick<InferenceBackend, 'describe' | 'release'> {
   /**
    * Runs a batch on an input sent over the feed (see `attachFeed`), which goes back to its producer the
    * same way. With `post`, the inference thread also post-processes and returns output tiles, into the
@@ -81,13 +81,6 @@ export async function createThreadedBackends(models: JobModel[], opts: Omit<Back
   };
   const backends = descriptions.map((description, model): ThreadedBackend => ({
     describe: () => description,
-    run: async (input) => {
-      // The copy is the thread's to keep; the caller's array stays usable.
-      const data = input.data.slice();
-      const r = await call({ model, data, dims: input.dims }, [data.buffer]);
-      if (!('data' in r)) throw new Error('the inference thread answered a run without data');
-      return { data: r.data, dims: r.dims, ms: r.ms };
-    },
     runFed: async (fed, dims, post, reuse) => {
       const r = await call({ model, fed, dims, post, reuse }, reuse?.map((t) => t.buffer as ArrayBuffer));
       if ('tiles' in r) return { tiles: r.tiles, ms: r.ms, idle: r.idle };

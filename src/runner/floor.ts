@@ -20,7 +20,7 @@ import { scheduleBehindInference, summarise } from './run-job.js';
  */
 export async function runFloor(job: Job, hooks: RunHooks): Promise<RunnerSummary> {
   const t0 = performance.now();
-  const p = await prepareJob(job, hooks, { threaded: true });
+  const p = await prepareJob(job, hooks);
   try {
     scheduleBehindInference(job, p, hooks);
     const first = blocks(p.grid).next().value!;
@@ -45,7 +45,7 @@ export async function runFloor(job: Job, hooks: RunHooks): Promise<RunnerSummary
     // 6–10 % slower than inside the engine (20 m `sc`: a 42.2 s floor against the engine's 38.4 s of
     // inference), so end to end came out below its floor.
     const feed = new MessageChannel();
-    await p.attachFeed!(feed.port2);
+    await p.attachFeed(feed.port2);
     const returned = p.stages.map(() => [] as Float32Array[]);
     let wake: (() => void) | undefined;
     feed.port1.on('message', (m: FeedReturn) => {
@@ -64,10 +64,9 @@ export async function runFloor(job: Job, hooks: RunHooks): Promise<RunnerSummary
         const sent = n === job.engine.batch ? inputs : inputs.map((x, i) => x.slice(0, n * planeOf(p.stages[i])));
         feed.port1.postMessage({ batch: b, inputs: sent } satisfies FeedBatch, sent.map((x) => x.buffer as ArrayBuffer));
         for (const [i, stage] of p.stages.entries()) {
-          const t = performance.now();
-          const r = await stage.runFed!({ batch: b, input: i }, [n, stage.bandIdx.length, stage.side, stage.side]);
+          const r = await stage.backend.runFed({ batch: b, input: i }, [n, stage.bandIdx.length, stage.side, stage.side]);
           // The inference thread's own time, as the engine's stage times: not the message to it and back.
-          const ms = ('out' in r ? r.out.ms : r.ms) ?? performance.now() - t;
+          const ms = 'out' in r ? r.out.ms : r.ms;
           if (firstInferenceMs[stage.key] === undefined) firstInferenceMs[stage.key] = ms;
           else stageTimes[stage.key] += ms;
         }

@@ -1,7 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { createBackend } from '../backends/index.js';
 import { createThreadedBackends, type ThreadedBackend, type ThreadedBackends } from '../backends/threaded.js';
-import type { InferenceBackend } from '../backends/backend.js';
 import { inputError, modelError } from '../errors.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { canonicalBand, mapBands } from '../raster/bands.js';
@@ -17,7 +15,8 @@ export type StageKey = 'sc' | 'ac';
 export interface Stage {
   key: StageKey;
   manifest: ModelManifest;
-  backend: InferenceBackend;
+  /** Runs on the inference thread, on inputs sent over the feed (see ThreadedBackend). */
+  backend: ThreadedBackend;
   /** Indices into the union of bands read from the input. */
   bandIdx: number[];
   /** Side of the square the model sees, and where it starts inside the padded block. */
@@ -27,8 +26,6 @@ export interface Stage {
   channels: number;
   /** How its output becomes tiles. */
   post: PostProcess;
-  /** Threaded stages: inference on an input sent over the feed (see ThreadedBackend). */
-  runFed?: ThreadedBackend['runFed'];
 }
 
 /** An opened job: input, patch grid and loaded models, shared by the full run and the inference floor. */
@@ -41,10 +38,10 @@ export interface PreparedJob {
   nodata: number | undefined;
   stages: Stage[];
   modelLoadMs: Record<string, number>;
-  /** Threaded jobs: the threads that run inference (src/runner/thread-priority.ts). */
-  inferenceThreadIds?: number[];
-  /** Threaded jobs: connects the inference thread to the producer of its inputs (src/backends/feed.ts). */
-  attachFeed?: ThreadedBackends['attachFeed'];
+  /** The threads that run inference (src/runner/thread-priority.ts). */
+  inferenceThreadIds: number[];
+  /** Connects the inference thread to the producer of its inputs (src/backends/feed.ts). */
+  attachFeed: ThreadedBackends['attachFeed'];
 }
 
 export interface RunHooks {
@@ -67,7 +64,7 @@ export interface InputPlan {
  * Opens the input, checks the plan and loads the models. `planned` is called once the plan holds and
  * before the models load, so that reading can start meanwhile.
  */
-export async function prepareJob(job: Job, hooks: RunHooks, opts: { threaded?: boolean; planned?: (plan: InputPlan) => void } = {}): Promise<PreparedJob> {
+export async function prepareJob(job: Job, hooks: RunHooks, opts: { planned?: (plan: InputPlan) => void } = {}): Promise<PreparedJob> {
   const reader = await openRaster(job.input.path);
   const stages: Stage[] = [];
   try {
@@ -76,19 +73,16 @@ export async function prepareJob(job: Job, hooks: RunHooks, opts: { threaded?: b
     opts.planned?.({ reader, union, grid, nodata, stages: planned });
     const modelLoadMs: Record<string, number> = {};
     const backendOptions = { intraOpThreads: job.engine.intraOpThreads, interOpThreads: job.engine.interOpThreads };
-    // Threaded models load together on their thread; their load time is shared out evenly.
+    // The models load together on their thread; their load time is shared out evenly.
     const t = performance.now();
-    const threaded = opts.threaded ? await createThreadedBackends(planned.map((s) => s.model), backendOptions) : undefined;
-    const threadLoadMs = (performance.now() - t) / planned.length;
+    const threaded = await createThreadedBackends(planned.map((s) => s.model), backendOptions);
+    const loadMs = (performance.now() - t) / planned.length;
     for (const [i, { key, model, side, from, post, bandIdx }] of planned.entries()) {
-      const tLoad = performance.now();
-      const backend = threaded ? threaded.backends[i] : await createBackend(model, backendOptions);
-      modelLoadMs[key] = threaded ? threadLoadMs : performance.now() - tLoad;
-      hooks.emit({ ev: 'stage', stage: `load-${key}`, ms: modelLoadMs[key] });
-      const m = model.manifest;
-      stages.push({ key, manifest: m, backend, bandIdx, side, from, channels: post.channels, post, runFed: threaded?.backends[i].runFed });
+      modelLoadMs[key] = loadMs;
+      hooks.emit({ ev: 'stage', stage: `load-${key}`, ms: loadMs });
+      stages.push({ key, manifest: model.manifest, backend: threaded.backends[i], bandIdx, side, from, channels: post.channels, post });
     }
-    return { reader, fileBands, union, grid, nodata, stages, modelLoadMs, inferenceThreadIds: threaded?.threadIds, attachFeed: threaded?.attachFeed };
+    return { reader, fileBands, union, grid, nodata, stages, modelLoadMs, inferenceThreadIds: threaded.threadIds, attachFeed: threaded.attachFeed };
   } catch (err) {
     await releasePrepared({ reader, stages });
     throw err;

@@ -36,8 +36,8 @@ export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> 
   try {
     // Reading starts while the models load: at 20 m the first batch was ready 150 to 200 ms after they
     // had loaded, time in which inference had nothing to do.
-    prepared = await prepareJob(job, hooks, { threaded: true, planned: (plan) => (input = startInput(job, plan, feed.port1)) });
-    await prepared.attachFeed!(feed.port2);
+    prepared = await prepareJob(job, hooks, { planned: (plan) => (input = startInput(job, plan, feed.port1)) });
+    await prepared.attachFeed(feed.port2);
     // After the input threads exist, so that they are among the threads moved.
     const scheduling = scheduleBehindInference(job, prepared, hooks);
     if (!job.output.discard) for (const stage of prepared.stages) writers.set(stage.key, await openWriter(job, prepared, stage));
@@ -57,7 +57,7 @@ export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> 
  * (src/runner/thread-priority.ts) and reports how; the engine and the inference floor both run so.
  */
 export function scheduleBehindInference(job: Job, p: PreparedJob, hooks: RunHooks): Scheduling | undefined {
-  if (job.engine.ioPriority !== 'idle' || !p.inferenceThreadIds?.length) return undefined;
+  if (job.engine.ioPriority !== 'idle' || !p.inferenceThreadIds.length) return undefined;
   const outcome = backgroundAllBut(p.inferenceThreadIds);
   const scheduling = { policy: outcome.policy, threads: outcome.threads, inferenceThreads: p.inferenceThreadIds.length };
   hooks.emit({ ev: 'scheduling', ...scheduling });
@@ -161,7 +161,7 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
   const finish = (r: InFlight) => {
     stages.forEach((stage, i) => {
       const result = r.outs[i];
-      const ms = ('out' in result ? result.out.ms : result.ms) ?? 0;
+      const ms = 'out' in result ? result.out.ms : result.ms;
       if (firstInferenceMs[stage.key] === undefined) firstInferenceMs[stage.key] = ms;
       else stageTimes[stage.key] += ms;
       stageTimes.idleRequest += result.idle.request;
@@ -202,7 +202,7 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
     const outs = stages.map((stage, i) => {
       const fed = { batch: batch.seq, input: i };
       const dims: [number, number, number, number] = [n, stage.bandIdx.length, stage.side, stage.side];
-      return postOnInferenceThread ? stage.runFed!(fed, dims, stage.post, written[i].splice(0, n)) : stage.runFed!(fed, dims);
+      return postOnInferenceThread ? stage.backend.runFed(fed, dims, stage.post, written[i].splice(0, n)) : stage.backend.runFed(fed, dims);
     });
     inflight.push(queued(Promise.all(outs).then((o) => ({ blocks: batch.blocks, masks: batch.masks, outs: o }))));
     while (inflight.length > job.engine.inflight) await settle();

@@ -14,19 +14,25 @@ import { haveProc, haveRoot, haveShared, sharedModelsDir } from '../helpers/shar
 const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-floor-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The corrector's floor on a 1200 px 60 m tile (written once): 3 × 3 patches of 512 px. */
+async function floorJob(engine: Record<string, unknown> = {}) {
+  const input = path.join(dir, 'in.tif');
+  if (!existsSync(input)) await writeSyntheticTile({ out: input, res: 60, size: 1200, seed: 3 });
+  const e = resolveModel('CNN_corrector', sharedModelsDir);
+  return JobSchema.parse({
+    schema: 'hil.job/1',
+    scenario: 'ac',
+    input: { path: input, scale: 1e-4, offset: 0 },
+    models: { ac: { manifest: e.manifest, path: e.filePath, backend: 'onnxruntime', device: 'CPU' } },
+    output: { ac: path.join(dir, 'ac.tif'), discard: true },
+    engine,
+  });
+}
+
 describe('inference floor (bench:tile)', () => {
   it("runs the model once per patch on the inference thread, the runner's other threads behind it, and writes nothing", async () => {
     if (!haveShared() || !haveProc('the floor\'s thread scheduling') || !haveRoot('SCHED_IDLE through chrt')) return;
-    const input = path.join(dir, 'in.tif');
-    await writeSyntheticTile({ out: input, res: 60, size: 1200, seed: 3 });
-    const e = resolveModel('CNN_corrector', sharedModelsDir);
-    const job = JobSchema.parse({
-      schema: 'hil.job/1',
-      scenario: 'ac',
-      input: { path: input, scale: 1e-4, offset: 0 },
-      models: { ac: { manifest: e.manifest, path: e.filePath, backend: 'onnxruntime', device: 'CPU' } },
-      output: { ac: path.join(dir, 'ac.tif'), discard: true },
-    });
+    const job = await floorJob();
     // The runner's threads, sampled while it runs the floor: which were moved behind inference.
     let pid: number | undefined;
     const policies = new Map<number, number>();
@@ -59,19 +65,9 @@ describe('inference floor (bench:tile)', () => {
 
   it('runs only its part of the patches with engine.floorPart, the parts adding up to all of them', async () => {
     if (!haveShared()) return;
-    const input = path.join(dir, 'in.tif');
-    if (!existsSync(input)) await writeSyntheticTile({ out: input, res: 60, size: 1200, seed: 3 });
-    const e = resolveModel('CNN_corrector', sharedModelsDir);
     const parts = [];
     for (const index of [0, 1]) {
-      const job = JobSchema.parse({
-        schema: 'hil.job/1',
-        scenario: 'ac',
-        input: { path: input, scale: 1e-4, offset: 0 },
-        models: { ac: { manifest: e.manifest, path: e.filePath, backend: 'onnxruntime', device: 'CPU' } },
-        output: { ac: path.join(dir, 'ac.tif'), discard: true },
-        engine: { floorPart: { index, of: 2 } },
-      });
+      const job = await floorJob({ floorPart: { index, of: 2 } });
       const progress: RunnerEvent[] = [];
       const attempt = await runAttempt(localSession(), job, (ev) => ev.ev === 'progress' && progress.push(ev), undefined, 'floor');
       if (!attempt.ok) throw new Error(`the floor failed: ${attempt.message}`);
@@ -80,6 +76,6 @@ describe('inference floor (bench:tile)', () => {
     }
     // Nine batches of one: the first half has four, the second five.
     expect(parts).toEqual([4, 5]);
-    expect(() => JobSchema.parse({ schema: 'hil.job/1', scenario: 'ac', input: { path: input }, models: {}, output: {}, engine: { floorPart: { index: 2, of: 2 } } })).toThrow(/floorPart.index/);
+    await expect(floorJob({ floorPart: { index: 2, of: 2 } })).rejects.toThrow(/floorPart.index/);
   });
 });

@@ -4,8 +4,8 @@
 // GDAL copy of the input to the same output format. Writes results/bench-tile-<res>m-<scenario>.json.
 // The machine is shared and noisy, so with --repeat N it measures N rounds, each the floor's first half,
 // end to end, the floor's second half (and the GDAL copy) back to back, and reports the round with the
-// median ratio, all rounds beside it. Each round
-// keeps the runner's CPU time split into inference threads and the rest (threadCpu, Linux).
+// median ratio, all rounds beside it. Each round keeps the runner's CPU time split into inference
+// threads and the rest (threadCpu, Linux).
 //   npm run bench:tile -- --res 10|20|60 --scenario sc|ac|both [--repeat N] [--limit BYTES] [--models-dir DIR] [--batch N]
 //     [--zlevel 1] [--strategy rle|huffman|default] [--write-queue N] [--inflight N] [--io-priority idle|normal]
 import { spawnSync } from 'node:child_process';
@@ -128,8 +128,8 @@ const floorMsOf = (f) => Object.values(stagesOf(f.summary)).reduce((a, b) => a +
 
 /**
  * One round: the floor's first half, end to end, the floor's second half, then (ac) the GDAL copy, back
- * to back. The machine's speed drifts over minutes (floors of the same build 44–56 s at 20 m `both`,
- * one round to the next), and a floor measured only after the end-to-end run carried the whole drift
+ * to back. The machine's speed drifts over minutes (the 20 m `both` floor took 44 to 56 s over six
+ * rounds of one day), and a floor measured only after the end-to-end run carried the whole drift
  * into the ratio (rounds of one series 1.09 to 1.32); halves before and after weigh a steady drift on
  * both sides alike. Each half times its first patch apart, as the engine does; both are counted.
  */

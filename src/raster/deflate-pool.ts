@@ -2,10 +2,11 @@ import { constants, createDeflate, type Deflate, type ZlibOptions } from 'node:z
 
 /**
  * Deflate streams that are reset and reused from one tile to the next, instead of a new one per tile as
- * zlib.deflate() makes. Each new stream sets up about 400 KB of zlib state and a fresh output buffer, and
- * V8 counts both as external memory: in a 20 m `ac` run that alone made the main thread collect garbage
- * (a full mark-compact) every 100–250 ms. Here a stream's output goes into slices of one large buffer
- * until it is full. Each tile is a complete zlib stream, byte-identical to what zlib.deflate() gives.
+ * zlib.deflate() makes: each new stream sets up about 400 KB of zlib state and a fresh output buffer,
+ * per tile and band. Here a stream's output goes into slices of one large buffer until it is full. Each
+ * tile is a complete zlib stream, byte-identical to what zlib.deflate() gives. (The main thread's full
+ * garbage collections did not become fewer with it: those came from the model outputs, see
+ * RUNNER_NODE_ARGS in src/targets/runner-env.ts.)
  */
 export class DeflatePool {
   private readonly idle: Deflate[] = [];

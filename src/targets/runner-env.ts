@@ -15,8 +15,9 @@ export const RUNNER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: 
  * Node's arguments before the runner's entry, on every target. The inference thread hands the main
  * thread fresh output arrays every block (13.6 MB in 20 m `both`), and with V8's small starting
  * old-generation limit the main thread ran a full mark-compact on its 12 MB heap every block or two:
- * 128 in one 20 m `both` run, 60–68 in 20 m `ac`, their marking several CPU-seconds on V8's helper
- * threads, CPU the models' floor does not spend. Starting at 64 MB cut them to 44 and 24, and the main
- * thread's GC pauses in 20 m `both` from 2.3 to 1.1 s, at the same peak RSS (873–895 against 870–902 MB).
+ * 128 in one 20 m `both` run, 60–68 in 20 m `ac` (fresh output tiles then), their marking several
+ * CPU-seconds on V8's helper threads, CPU that inference's gaps had to hold. Starting at 64 MB cut them to 44 and 24, and the main
+ * thread's GC pauses in 20 m `both` from 2.3 to 1.1 s, at the same peak RSS (873–882 against 870–880 MB,
+ * two runs each).
  */
 export const RUNNER_NODE_ARGS: readonly string[] = ['--initial-old-space-size=64'];

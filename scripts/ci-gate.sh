@@ -37,7 +37,8 @@ fi
 base_cli=""
 if base_sha="$(git rev-parse --verify --quiet "$base_ref^{commit}")" && git worktree add --detach --quiet "$base_tree" "$base_sha" 2>/dev/null; then
   ln -s "$repo/node_modules" "$base_tree/node_modules"
-  if node "$repo/node_modules/typescript/bin/tsc" -p "$base_tree/tsconfig.json" >"$work/base-build.log" 2>&1 || [ -f "$base_tree/dist/cli/main.js" ]; then
+  # The base's own build script: since the WebAssembly kernels it is more than tsc.
+  if (cd "$base_tree" && npm run --silent build) >"$work/base-build.log" 2>&1 || [ -f "$base_tree/dist/cli/main.js" ]; then
     base_cli="$base_tree/dist/cli/main.js"
     echo "ci-gate: baseline $base_ref (${base_sha:0:12}), candidate the working tree"
   fi

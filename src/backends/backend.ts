@@ -35,8 +35,12 @@ export interface ToolTiming {
 
 export interface InferenceBackend {
   describe(): BackendDescription;
-  /** Runs one batch. The input may be reused by the caller after the promise resolves. */
-  run(input: TensorF32): Promise<TensorF32>;
+  /**
+   * Runs one batch. The input may be reused by the caller after the promise resolves. `into`, where the
+   * caller knows the output's shape, is memory the output may be written to (and returned in); a backend
+   * may ignore it and return an array of its own.
+   */
+  run(input: TensorF32, into?: TensorF32): Promise<TensorF32>;
   /** Only backends whose inference happens in another process: the tool's own timing of `iterations` runs. */
   measure?(input: TensorF32, iterations: number): Promise<ToolTiming>;
   release(): Promise<void>;

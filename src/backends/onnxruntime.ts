@@ -62,16 +62,27 @@ export async function createOnnxruntimeBackend(manifest: ModelManifest, modelPat
   const outputName = manifest.outputName ?? session.outputNames[0];
   return {
     describe: () => ({ backend: 'onnxruntime', device: opts.device.toUpperCase(), version: ort.env.versions.node ?? 'unknown' }),
-    async run(input: TensorF32): Promise<TensorF32> {
+    async run(input: TensorF32, into?: TensorF32): Promise<TensorF32> {
       const tensor = new ort.Tensor('float32', input.data, input.dims);
-      const out = await session.run({ [inputName]: tensor });
+      // With `into`, the runtime writes the output there. onnxruntime-node (1.30, 1.31) still returns a
+      // fresh copy of it, which is left to the garbage collector here.
+      const fetch = into && new ort.Tensor('float32', into.data, into.dims);
+      let out: import('onnxruntime-node').InferenceSession.OnnxValueMapType;
+      try {
+        out = await (fetch ? session.run({ [inputName]: tensor }, { [outputName]: fetch }) : session.run({ [inputName]: tensor }));
+      } catch (err) {
+        if (!fetch) throw err;
+        throw modelError(
+          `model ${manifest.id} did not give an output of [${fetch.dims.join(',')}] for an input of [${input.dims.join(',')}]: ${(err as Error).message.split('\n')[0]}`,
+          'check the manifest (output bands / classes) against the model file',
+        );
+      }
       const result = out[outputName];
       const dims = result.dims as number[];
       if (dims.length !== 4) throw modelError(`model ${manifest.id} returned a ${dims.length}-D output`, 'use a model with NCHW output');
       if (result.type !== 'float32') throw modelError(`model ${manifest.id} returns ${result.type}, not float32`, 'give the model float32 outputs (hil FP16 builds keep float32 inputs and outputs)');
-      const data = result.data as Float32Array;
       tensor.dispose?.();
-      return { data, dims: [dims[0], dims[1], dims[2], dims[3]] };
+      return { data: into ? into.data : (result.data as Float32Array), dims: [dims[0], dims[1], dims[2], dims[3]] };
     },
     async release() {
       await session.release();

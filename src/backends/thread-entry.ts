@@ -9,24 +9,25 @@ import type { JobModel } from '../runner/job.js';
 import { currentThreadId, processThreadIds } from '../runner/thread-priority.js';
 import type { BackendOptions, InferenceBackend, TensorF32 } from './backend.js';
 import { postProcess, type PostProcess } from '../runner/postprocess.js';
+import { PostKernels } from '../kernels/post-kernels.js';
 import { serialiseError, type ThreadError } from '../util/thread-error.js';
 import { FeedReceiver, type FedInput } from './feed.js';
 import { createBackend } from './index.js';
 import { idleBefore, type RunIdle } from './run-idle.js';
 
 /**
- * A run's input is on the feed (`fed`, src/backends/feed.ts). With `post`, the reply carries finished
- * output tiles instead of the model's output, filled into the tiles of `reuse` (written ones, sent
- * back) where there are any.
+ * A run's input is on the feed (`fed`, src/backends/feed.ts). The model writes its output into the
+ * post-processing kernels' memory (src/kernels/post-kernels.ts), shaped as `post` says, and the reply
+ * carries the finished output tiles, filled into the tiles of `reuse` (written ones, sent back) where
+ * there are any. With `discard` (the inference floor) nothing is post-processed and no tile comes back.
  */
 export type ThreadRequest =
-  | { id: number; model: number; fed: FedInput; dims: TensorF32['dims']; post?: PostProcess; reuse?: (Uint16Array | Uint8Array)[] }
+  | { id: number; model: number; fed: FedInput; dims: TensorF32['dims']; post: PostProcess; reuse?: (Uint16Array | Uint8Array)[]; discard?: boolean }
   | { id: number; feed: MessagePort }
   | { id: number; release: true };
 export type ThreadReply =
   | { ready: true; descriptions: ReturnType<InferenceBackend['describe']>[]; threadIds: number[] }
-  | { id: number; data: Float32Array; dims: TensorF32['dims']; ms: number; idle: RunIdle }
-  | { id: number; tiles: (Uint16Array | Uint8Array)[]; dims: TensorF32['dims']; ms: number; idle: RunIdle }
+  | { id: number; tiles: (Uint16Array | Uint8Array)[]; ms: number; idle: RunIdle }
   | { id: number; attached: true }
   | { id: number; released: true }
   | { id?: number; error: ThreadError };
@@ -35,6 +36,7 @@ const { models, opts } = workerData as { models: JobModel[]; opts: Omit<BackendO
 const port = parentPort!;
 
 const backends: InferenceBackend[] = [];
+const kernels = new PostKernels();
 let feed: FeedReceiver | undefined;
 /** When the last run's inference ended, for the idle time before the next (src/backends/run-idle.ts). */
 let lastEnd: number | undefined;
@@ -70,24 +72,21 @@ async function serve(req: ThreadRequest, arrived: number): Promise<void> {
   }
   try {
     const input = await fedInput(req.fed);
+    const [n, , h, w] = req.dims;
+    const outDims: TensorF32['dims'] = [n, req.post.channels, h, w];
+    // Each run's output goes to the same memory, where the kernels read it: no new array per block.
+    const into = { data: kernels.outputArea(n * req.post.channels * h * w), dims: outDims };
     const t = performance.now();
     const idle = idleBefore(lastEnd, arrived, t);
-    let out = await backends[req.model].run({ data: input, dims: req.dims });
+    let out = await backends[req.model].run({ data: input, dims: req.dims }, into);
     lastEnd = performance.now();
     const ms = lastEnd - t;
     // The input may be given away below: an output on the same memory needs its own.
     if (out.data.buffer === input.buffer) out = { data: out.data.slice(), dims: out.dims };
     // The input goes back to its producer at once, to be refilled while this output is finished.
     feed!.giveBack(req.fed.input, input);
-    if (req.post) {
-      const tiles = postProcess(req.post, out, () => req.reuse?.pop());
-      port.postMessage({ id: req.id, tiles, dims: out.dims, ms, idle } satisfies ThreadReply, tiles.map((x) => x.buffer as ArrayBuffer));
-    } else {
-      // The output is this thread's to give away: transferring it avoids a copy of every batch.
-      const whole = out.data.byteOffset === 0 && out.data.length * 4 === out.data.buffer.byteLength;
-      const data = whole ? out.data : out.data.slice();
-      port.postMessage({ id: req.id, data, dims: out.dims, ms, idle } satisfies ThreadReply, [data.buffer as ArrayBuffer]);
-    }
+    const tiles = req.discard ? [] : postProcess(req.post, out, kernels, () => req.reuse?.pop());
+    port.postMessage({ id: req.id, tiles, ms, idle } satisfies ThreadReply, tiles.map((x) => x.buffer as ArrayBuffer));
   } catch (err) {
     port.postMessage({ error: serialiseError(err), id: req.id } satisfies ThreadReply);
   }

@@ -7,19 +7,24 @@ import type { FedInput } from './feed.js';
 import type { RunIdle } from './run-idle.js';
 import type { ThreadReply, ThreadRequest } from './thread-entry.js';
 
-/** A backend result with the time the inference thread itself spent on it (queueing excluded). */
-export type TimedTensor = TensorF32 & { ms: number };
-
-/** A fed run's output, and how long the inference thread sat idle before it (src/backends/run-idle.ts). */
-export type FedResult = ({ out: TimedTensor } | { tiles: (Uint16Array | Uint8Array)[]; ms: number }) & { idle: RunIdle };
+/**
+ * A fed run's output tiles, the time the inference thread itself spent on the model (queueing and
+ * post-processing excluded), and how long it sat idle before (src/backends/run-idle.ts).
+ */
+export interface FedResult {
+  tiles: (Uint16Array | Uint8Array)[];
+  ms: number;
+  idle: RunIdle;
+}
 
 export interface ThreadedBackend extends Pick<InferenceBackend, 'describe' | 'release'> {
   /**
    * Runs a batch on an input sent over the feed (see `attachFeed`), which goes back to its producer the
-   * same way. With `post`, the inference thread also post-processes and returns output tiles, into the
-   * tiles of `reuse` where there are any (they are transferred: the caller gives them up).
+   * same way, and post-processes the output as `post` says on the inference thread, into the tiles of
+   * `reuse` where there are any (they are transferred: the caller gives them up). With `discard` the
+   * output is dropped instead: no post-processing, no tiles.
    */
-  runFed(input: FedInput, dims: TensorF32['dims'], post?: PostProcess, reuse?: (Uint16Array | Uint8Array)[]): Promise<FedResult>;
+  runFed(input: FedInput, dims: TensorF32['dims'], post: PostProcess, opts?: { reuse?: (Uint16Array | Uint8Array)[]; discard?: boolean }): Promise<FedResult>;
 }
 
 export interface ThreadedBackends {
@@ -81,11 +86,10 @@ export async function createThreadedBackends(models: JobModel[], opts: Omit<Back
   };
   const backends = descriptions.map((description, model): ThreadedBackend => ({
     describe: () => description,
-    runFed: async (fed, dims, post, reuse) => {
-      const r = await call({ model, fed, dims, post, reuse }, reuse?.map((t) => t.buffer as ArrayBuffer));
-      if ('tiles' in r) return { tiles: r.tiles, ms: r.ms, idle: r.idle };
-      if (!('data' in r)) throw new Error('the inference thread answered a run without data');
-      return { out: { data: r.data, dims: r.dims, ms: r.ms }, idle: r.idle };
+    runFed: async (fed, dims, post, { reuse, discard } = {}) => {
+      const r = await call({ model, fed, dims, post, reuse, discard }, reuse?.map((t) => t.buffer as ArrayBuffer));
+      if (!('tiles' in r)) throw new Error('the inference thread answered a run without tiles');
+      return { tiles: r.tiles, ms: r.ms, idle: r.idle };
     },
     release,
   }));

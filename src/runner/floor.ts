@@ -64,11 +64,11 @@ export async function runFloor(job: Job, hooks: RunHooks): Promise<RunnerSummary
         const sent = n === job.engine.batch ? inputs : inputs.map((x, i) => x.slice(0, n * planeOf(p.stages[i])));
         feed.port1.postMessage({ batch: b, inputs: sent } satisfies FeedBatch, sent.map((x) => x.buffer as ArrayBuffer));
         for (const [i, stage] of p.stages.entries()) {
-          const r = await stage.backend.runFed({ batch: b, input: i }, [n, stage.bandIdx.length, stage.side, stage.side]);
+          // The output goes where the engine's does, and is dropped there.
+          const r = await stage.backend.runFed({ batch: b, input: i }, [n, stage.bandIdx.length, stage.side, stage.side], stage.post, { discard: true });
           // The inference thread's own time, as the engine's stage times: not the message to it and back.
-          const ms = 'out' in r ? r.out.ms : r.ms;
-          if (firstInferenceMs[stage.key] === undefined) firstInferenceMs[stage.key] = ms;
-          else stageTimes[stage.key] += ms;
+          if (firstInferenceMs[stage.key] === undefined) firstInferenceMs[stage.key] = r.ms;
+          else stageTimes[stage.key] += r.ms;
         }
         if (n === job.engine.batch) {
           const back: Float32Array[] = [];

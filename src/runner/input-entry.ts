@@ -2,7 +2,7 @@
  * The preparing half of the engine's input (src/runner/input-thread.ts): takes the windows the reading
  * thread (src/runner/read-entry.ts) sends, a batch at a time, turns each batch into the models' float
  * inputs and nodata masks, sends the inputs over the feed and the masks to the main thread, and gives
- * the windows back to be read into again. None of it waits for the main thread, which post-processes
+ * the windows back to be read into again. None of it waits for the main thread, which applies nodata
  * and writes.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';

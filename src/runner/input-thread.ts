@@ -53,7 +53,7 @@ export type InputReply = { batch: InputBatch } | { end: true; readMs: number; pr
 /**
  * The engine's input on two threads of its own: one reads and decodes windows (src/runner/read-entry.ts),
  * the other turns them into model inputs and nodata masks (src/runner/input-entry.ts), beside the main
- * thread's post-processing and writing, so that none waits for another. Two rather than one because
+ * thread's writing, so that none waits for another. Two rather than one because
  * inference, which has both cores while it runs, waits for its next input between runs; then reading
  * ahead and preparing the batch it waits for run at once. The model inputs go over `feed`
  * (src/backends/feed.ts), straight to whoever runs the models, and come back that way; the engine gets

@@ -11,7 +11,7 @@ import type { RunnerSummary, Scheduling } from './events.js';
 import type { Job } from './job.js';
 import { prepareJob, releasePrepared, type InputPlan, type PreparedJob, type RunHooks, type Stage, type StageKey } from './prepare.js';
 import { InputThread } from './input-thread.js';
-import { applyNodata, postProcess } from './postprocess.js';
+import { applyNodata } from './postprocess.js';
 import { backgroundAllBut } from './thread-priority.js';
 import { queued } from '../util/queued.js';
 
@@ -19,8 +19,8 @@ export type { RunHooks } from './prepare.js';
 
 /**
  * The engine: one pass over the input. Batches are read (inflated on the reading thread itself) and prepared
- * ahead on two input threads, the models run on their own worker thread, and output tiles are
- * post-processed, compressed and written behind on the main thread, each through a bounded queue, so
+ * ahead on two input threads, the models run and their outputs are post-processed on their own worker
+ * thread, and output tiles are compressed and written behind on the main thread, each through a bounded queue, so
  * they overlap and memory stays flat whatever the tile size. With `ioPriority: 'idle'` all of
  * that runs only where the inference threads leave a core free (src/runner/thread-priority.ts). It
  * changes the whole process's threads, so only the runner's own process calls this.
@@ -132,7 +132,7 @@ interface InFlight {
 
 /**
  * Four threads at once: the input threads read and prepare batches, the inference thread runs the
- * models, and the main thread post-processes and writes. Stage times are each one's own busy time:
+ * models and post-processes their outputs, and the main thread writes. Stage times are each one's own busy time:
  * `read` and `prepare` the input threads', `sc` and `ac` the inference thread's, `write` the main
  * thread's; `wait` is the main thread idle for inference and `starve` idle for input. They overlap, so
  * they add up to more than `pipeline`, the wall time of the pass. `idleRequest` and `idleInput` are the
@@ -145,11 +145,6 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
   for (const s of stages) stageTimes[s.key] = 0;
   const firstInferenceMs: Record<string, number> = {};
   const tPipeline = performance.now();
-  // Post-processing goes where there is time for it: with the UNet (sc, both) inference is the critical
-  // path and the main thread does it; with only the per-pixel corrector the inference thread does, which
-  // keeps it next to a model that leaves its cores half idle (full 10 m `ac`, session 4, two runs each:
-  // 31.0 and 31.3 s on the inference thread, 33.4 and 34.0 s on the main thread).
-  const postOnInferenceThread = job.scenario === 'ac';
   const pendingWrites: Promise<void>[] = [];
   const inflight: Promise<InFlight>[] = [];
   // Per stage, tiles written: they are filled again rather than allocated anew, here or (sent back with
@@ -161,16 +156,14 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
   const finish = (r: InFlight) => {
     stages.forEach((stage, i) => {
       const result = r.outs[i];
-      const ms = 'out' in result ? result.out.ms : result.ms;
-      if (firstInferenceMs[stage.key] === undefined) firstInferenceMs[stage.key] = ms;
-      else stageTimes[stage.key] += ms;
+      if (firstInferenceMs[stage.key] === undefined) firstInferenceMs[stage.key] = result.ms;
+      else stageTimes[stage.key] += result.ms;
       stageTimes.idleRequest += result.idle.request;
       stageTimes.idleInput += result.idle.input;
       const writer = writers.get(stage.key);
       if (!writer) return;
-      const tiles = 'out' in result ? postProcess(stage.post, result.out, () => written[i].pop()) : result.tiles;
       r.blocks.forEach((block, slot) => {
-        const tile = tiles[slot];
+        const tile = result.tiles[slot];
         applyNodata(tile, r.masks[slot], stage.key === 'ac' ? 0 : 255);
         const write = writer.writeTile(block.tileX, block.tileY, tile, { owned: true });
         pendingWrites.push(queued(write.then(() => void written[i].push(tile))));
@@ -202,7 +195,7 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
     const outs = stages.map((stage, i) => {
       const fed = { batch: batch.seq, input: i };
       const dims: [number, number, number, number] = [n, stage.bandIdx.length, stage.side, stage.side];
-      return postOnInferenceThread ? stage.backend.runFed(fed, dims, stage.post, written[i].splice(0, n)) : stage.backend.runFed(fed, dims);
+      return stage.backend.runFed(fed, dims, stage.post, { reuse: written[i].splice(0, n) });
     });
     inflight.push(queued(Promise.all(outs).then((o) => ({ blocks: batch.blocks, masks: batch.masks, outs: o }))));
     while (inflight.length > job.engine.inflight) await settle();

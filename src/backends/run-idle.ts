@@ -2,7 +2,8 @@
  * Where the inference thread's idle time between two runs goes. Inference is the critical path, so
  * each millisecond it sits idle is one the end-to-end run takes beyond the inference floor, and which
  * side kept it waiting says what to speed up: the main thread's request for the run comes last when
- * post-processing and writing are behind, the run's input comes last when reading and preparing are.
+ * writing is behind, the run's input comes last when reading and preparing are. (Its own
+ * post-processing, after a run, is not idle time.)
  */
 export interface RunIdle {
   /** Idle until the run's request arrived (the main thread was behind). */
@@ -13,7 +14,7 @@ export interface RunIdle {
 
 /**
  * The idle time before a run that starts at `start`, whose request arrived at `arrived`, on a thread
- * whose previous run ended at `lastEnd` (undefined for the first run: before it the models load, which
+ * whose previous run (and its post-processing) ended at `lastEnd` (undefined for the first run: before it the models load, which
  * is no wait). Times are performance.now() of the inference thread.
  */
 export function idleBefore(lastEnd: number | undefined, arrived: number, start: number): RunIdle {

@@ -27,7 +27,7 @@ export type ThreadRequest =
   | { id: number; release: true };
 export type ThreadReply =
   | { ready: true; descriptions: ReturnType<InferenceBackend['describe']>[]; threadIds: number[] }
-  | { id: number; tiles: (Uint16Array | Uint8Array)[]; ms: number; idle: RunIdle }
+  | { id: number; tiles: (Uint16Array | Uint8Array)[]; ms: number; postMs: number; idle: RunIdle }
   | { id: number; attached: true }
   | { id: number; released: true }
   | { id?: number; error: ThreadError };
@@ -38,7 +38,7 @@ const port = parentPort!;
 const backends: InferenceBackend[] = [];
 const kernels = new PostKernels();
 let feed: FeedReceiver | undefined;
-/** When the last run's inference ended, for the idle time before the next (src/backends/run-idle.ts). */
+/** When the last run (and its post-processing) ended, for the idle time before the next (src/backends/run-idle.ts). */
 let lastEnd: number | undefined;
 try {
   // The threads that appear while the models load are the runtimes' own (intra-op pools): with this
@@ -79,14 +79,15 @@ async function serve(req: ThreadRequest, arrived: number): Promise<void> {
     const t = performance.now();
     const idle = idleBefore(lastEnd, arrived, t);
     let out = await backends[req.model].run({ data: input, dims: req.dims }, into);
-    lastEnd = performance.now();
-    const ms = lastEnd - t;
+    const ran = performance.now();
+    const ms = ran - t;
     // The input may be given away below: an output on the same memory needs its own.
     if (out.data.buffer === input.buffer) out = { data: out.data.slice(), dims: out.dims };
     // The input goes back to its producer at once, to be refilled while this output is finished.
     feed!.giveBack(req.fed.input, input);
     const tiles = req.discard ? [] : postProcess(req.post, out, kernels, () => req.reuse?.pop());
-    port.postMessage({ id: req.id, tiles, ms, idle } satisfies ThreadReply, tiles.map((x) => x.buffer as ArrayBuffer));
+    lastEnd = performance.now();
+    port.postMessage({ id: req.id, tiles, ms, postMs: lastEnd - ran, idle } satisfies ThreadReply, tiles.map((x) => x.buffer as ArrayBuffer));
   } catch (err) {
     port.postMessage({ error: serialiseError(err), id: req.id } satisfies ThreadReply);
   }

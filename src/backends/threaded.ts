@@ -8,12 +8,13 @@ import type { RunIdle } from './run-idle.js';
 import type { ThreadReply, ThreadRequest } from './thread-entry.js';
 
 /**
- * A fed run's output tiles, the time the inference thread itself spent on the model (queueing and
- * post-processing excluded), and how long it sat idle before (src/backends/run-idle.ts).
+ * A fed run's output tiles, the time the inference thread itself spent on the model (`ms`, queueing
+ * excluded) and on post-processing (`postMs`), and how long it sat idle before (src/backends/run-idle.ts).
  */
 export interface FedResult {
   tiles: (Uint16Array | Uint8Array)[];
   ms: number;
+  postMs: number;
   idle: RunIdle;
 }
 
@@ -89,7 +90,7 @@ export async function createThreadedBackends(models: JobModel[], opts: Omit<Back
     runFed: async (fed, dims, post, { reuse, discard } = {}) => {
       const r = await call({ model, fed, dims, post, reuse, discard }, reuse?.map((t) => t.buffer as ArrayBuffer));
       if (!('tiles' in r)) throw new Error('the inference thread answered a run without tiles');
-      return { tiles: r.tiles, ms: r.ms, idle: r.idle };
+      return { tiles: r.tiles, ms: r.ms, postMs: r.postMs, idle: r.idle };
     },
     release,
   }));

@@ -1,18 +1,10 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { PACKAGE_ROOT } from '../util/package-root.js';
-
-/** Built from src/kernels/post.wat by `npm run build` (scripts/build-kernels.mjs). */
-const WASM_PATH = path.join(PACKAGE_ROOT, 'dist', 'kernels', 'post.wasm');
-const PAGE = 65536;
+import { growTo, instantiateKernels } from './load.js';
 
 interface PostExports {
   memory: WebAssembly.Memory;
   quantise(src: number, dst: number, n: number, lo: number, hi: number, scale: number): void;
   argmax(src: number, dst: number, width: number, rows: number, stride: number, plane: number, classes: number): void;
 }
-
-let compiled: WebAssembly.Module | undefined;
 
 /**
  * The post-processing kernels (src/kernels/post.wat: WebAssembly SIMD) and their memory. The memory holds
@@ -25,8 +17,7 @@ export class PostKernels {
   private area = 0;
 
   constructor() {
-    compiled ??= new WebAssembly.Module(readWasm());
-    this.k = new WebAssembly.Instance(compiled).exports as unknown as PostExports;
+    this.k = instantiateKernels('post') as unknown as PostExports;
   }
 
   /**
@@ -85,16 +76,6 @@ export class PostKernels {
   private reserve(area: number, scratch: number): void {
     // The output area only grows, so a scratch tile behind it never overlaps an output in use.
     this.area = Math.max(this.area, Math.ceil(area / 16) * 16);
-    const need = this.area + scratch;
-    const have = this.k.memory.buffer.byteLength;
-    if (need > have) this.k.memory.grow(Math.ceil((need - have) / PAGE));
-  }
-}
-
-function readWasm(): Buffer {
-  try {
-    return readFileSync(WASM_PATH);
-  } catch (err) {
-    throw new Error(`the post-processing kernels are missing (${WASM_PATH}: ${(err as NodeJS.ErrnoException).code}); run \`npm run build\``);
+    growTo(this.k.memory, this.area + scratch);
   }
 }

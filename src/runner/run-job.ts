@@ -133,7 +133,8 @@ interface InFlight {
 /**
  * Four threads at once: the input threads read and prepare batches, the inference thread runs the
  * models and post-processes their outputs, and the main thread writes. Stage times are each one's own busy time:
- * `read` and `prepare` the input threads', `sc` and `ac` the inference thread's, `write` the main
+ * `read` and `prepare` the input threads', `sc` and `ac` the inference thread's per model and `post`
+ * its post-processing, `write` the main
  * thread's; `wait` is the main thread idle for inference and `starve` idle for input. They overlap, so
  * they add up to more than `pipeline`, the wall time of the pass. `idleRequest` and `idleInput` are the
  * inference thread's idle time between runs, waiting for the main thread's request or for the input
@@ -141,7 +142,7 @@ interface InFlight {
  */
 async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: Map<StageKey, TiledTiffWriter>, hooks: RunHooks, t0: number): Promise<RunnerSummary> {
   const { grid, stages } = p;
-  const stageTimes: Record<string, number> = { write: 0, wait: 0, starve: 0, idleRequest: 0, idleInput: 0 };
+  const stageTimes: Record<string, number> = { write: 0, wait: 0, starve: 0, post: 0, idleRequest: 0, idleInput: 0 };
   for (const s of stages) stageTimes[s.key] = 0;
   const firstInferenceMs: Record<string, number> = {};
   const tPipeline = performance.now();
@@ -158,6 +159,7 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
       const result = r.outs[i];
       if (firstInferenceMs[stage.key] === undefined) firstInferenceMs[stage.key] = result.ms;
       else stageTimes[stage.key] += result.ms;
+      stageTimes.post += result.postMs;
       stageTimes.idleRequest += result.idle.request;
       stageTimes.idleInput += result.idle.input;
       const writer = writers.get(stage.key);

@@ -22,10 +22,12 @@ export class PostKernels {
 
   /**
    * A float32 array of `elements` in the kernels' memory, for a model's output. Valid until the next
-   * call: a larger area grows the memory, which moves it.
+   * outputArea call: a larger area grows the memory, which detaches every view on it. The memory behind
+   * it is reserved now for the scratch tiles, so post-processing one batch slot after another never
+   * grows it under the caller's view of the whole batch (a slot's tile is never larger than its output).
    */
   outputArea(elements: number): Float32Array {
-    this.reserve(elements * 4, 0);
+    this.reserve(elements * 4, elements * 4);
     return new Float32Array(this.k.memory.buffer, 0, elements);
   }
 

@@ -137,4 +137,17 @@ describe.runIf(ready)('hil run --target local --res 60 --scenario ac with the re
     expect(r.stdout).toContain('| Model | Computer | Device | Res | Scene Classification | Atmospheric Correction | Both | Peak memory |');
     expect(r.stdout).toMatch(/\| CNN_corrector \| local \| CPU \| 60 m \| - \| (\d+m )?\d+s \| - \| \d+ MB \|/);
   });
+
+  it('gives the same pixels with patches in batches of three, the last batch short', () => {
+    // 16 patches of 512 px: five batches of three and one of one.
+    const out = mkdtempSync(path.join(os.tmpdir(), 'hil-e2e-ac-batch-'));
+    const r = hil(['run', '--target', 'local', '--res', '60', '--scenario', 'ac', '--ac-model', 'CNN_corrector', '--models-dir', sharedModelsDir, '--batch', '3', '--out', out, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const batched = JSON.parse(r.stdout.trim().split('\n').at(-1)!).record.outputs.ac as string;
+    const one = gdalWindow(record.outputs.ac!, 0, 0, 1830, 1830, 'UInt16').data;
+    const three = gdalWindow(batched, 0, 0, 1830, 1830, 'UInt16').data;
+    expect(three.length).toBe(one.length);
+    expect(Buffer.compare(Buffer.from(three.buffer, three.byteOffset, three.byteLength), Buffer.from(one.buffer, one.byteOffset, one.byteLength))).toBe(0);
+  });
 });

@@ -58,9 +58,9 @@ describe.runIf(ready)('tiled scene classification has no seams', () => {
   let model: string;
   let tile: string;
   const crop = { x: 160, y: 96, size: 208 };
-  const run = (input: string, patch: number, overlap: number) => {
+  const run = (input: string, patch: number, overlap: number, batch = 1) => {
     const out = mkdtempSync(path.join(dir, 'run-'));
-    const r = hil(['run', '--input', input, '--scenario', 'sc', '--sc-model', model, '--patch', `${patch}`, '--overlap', `${overlap}`, '--out', out, '--json']);
+    const r = hil(['run', '--input', input, '--scenario', 'sc', '--sc-model', model, '--patch', `${patch}`, '--overlap', `${overlap}`, '--batch', `${batch}`, '--out', out, '--json']);
     expect(r.code).toBe(0);
     return JSON.parse(r.stdout.trim().split('\n').at(-1)!).record.outputs.sc as string;
   };
@@ -97,5 +97,11 @@ describe.runIf(ready)('tiled scene classification has no seams', () => {
     // Without overlap the tile edges do show: the check above can fail.
     expect(differNoOverlap).toBeGreaterThan(0);
     expect(differNoOverlap / counted).toBeLessThan(0.2);
+  });
+
+  it('gives the same classes with patches in batches of four and of three (the last one short)', () => {
+    // 480 px in 64 px tiles: 64 patches, so batches of four end on a full one; 3 leaves a short last one.
+    const single = classes(run(tile, 96, 16), 480);
+    for (const batch of [4, 3]) expect(classes(run(tile, 96, 16, batch), 480), `batch ${batch}`).toEqual(single);
   });
 });

@@ -131,6 +131,34 @@ describe('SC post-processing (WebAssembly argmax)', () => {
 });
 
 describe('postProcess', () => {
+  it('post-processes every slot of a batch the runtime wrote into a fresh output area', () => {
+    // A fresh module has one 64 KB page: the first scratch tile would grow the memory, and the rest
+    // of the batch would be read through a detached view (it threw for --batch 2 before).
+    const fresh = new PostKernels();
+    for (const kind of ['quantise', 'argmax'] as const) {
+      const [n, channels, side, tile, from] = [3, 4, 160, 128, 16];
+      const spec: PostProcess =
+        kind === 'quantise' ? { model: 'm', channels, side, tile, from, kind, clamp: [0, 2], scale: 10000 } : { model: 'm', channels, side, tile, from, kind };
+      const data = samples(n * channels * side * side);
+      const area = fresh.outputArea(data.length);
+      area.set(data);
+      const tiles = postProcess(spec, { data: area, dims: [n, channels, side, side] }, fresh);
+      for (let slot = 0; slot < n; slot++) {
+        const out = data.subarray(slot * channels * side * side, (slot + 1) * channels * side * side);
+        const expected: number[] = [];
+        if (kind === 'argmax') expected.push(...argmaxRef(out, channels, side, tile, from));
+        else {
+          for (let ch = 0; ch < channels; ch++) {
+            for (let r = 0; r < tile; r++) {
+              for (let c = 0; c < tile; c++) expected.push(quantiseRef(out[ch * side * side + (from + r) * side + from + c], 0, 2, 10000));
+            }
+          }
+        }
+        expect(Array.from(tiles[slot]), `${kind} slot ${slot}`).toEqual(expected);
+      }
+    }
+  });
+
   it('post-processes into the tiles reuse hands out, and allocates when it has none', () => {
     const spec: PostProcess = { model: 'm', channels: 1, side: 2, tile: 2, from: 0, kind: 'quantise', clamp: [0, 2], scale: 10000 };
     const spare = new Uint16Array(4).fill(7);

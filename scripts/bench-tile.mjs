@@ -2,6 +2,7 @@
 // Full-tile benchmark (issue 3): the end-to-end scenario on the synthetic tile and, in the same process
 // run, the inference floor (same models, same patch count, tensors in memory). For `ac` it also times a
 // GDAL copy of the input to the same output format. Writes results/bench-tile-<res>m-<scenario>.json.
+// The ratio is end to end over the smaller of the floor and the end-to-end run's own inference time.
 // The machine is shared and noisy, so with --repeat N it measures N rounds, each the floor's first half,
 // end to end, the floor's second half (and the GDAL copy) back to back, and reports the round with the
 // median ratio, all rounds beside it. Each round keeps the runner's CPU time split into inference

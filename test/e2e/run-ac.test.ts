@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
+import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ function gdalWindow(file: string, x: number, y: number, w: number, h: number, ty
   const out = path.join(dir, 'win.bin');
   gdal('gdal_translate', ['-q', '-of', 'ENVI', '-ot', type, '-co', 'INTERLEAVE=BSQ', '-srcwin', `${x}`, `${y}`, `${w}`, `${h}`, file, out]);
   const buf = readFileSync(out);
+  rmSync(dir, { recursive: true, force: true });
   const data = new Uint16Array(buf.buffer, buf.byteOffset, buf.byteLength / 2);
   return { bands: data.length / (w * h), data };
 }
@@ -141,13 +142,18 @@ describe.runIf(ready)('hil run --target local --res 60 --scenario ac with the re
   it('gives the same pixels with patches in batches of three, the last batch short', () => {
     // 16 patches of 512 px: five batches of three and one of one.
     const out = mkdtempSync(path.join(os.tmpdir(), 'hil-e2e-ac-batch-'));
-    const r = hil(['run', '--target', 'local', '--res', '60', '--scenario', 'ac', '--ac-model', 'CNN_corrector', '--models-dir', sharedModelsDir, '--batch', '3', '--out', out, '--json']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const batched = JSON.parse(r.stdout.trim().split('\n').at(-1)!).record.outputs.ac as string;
-    const one = gdalWindow(record.outputs.ac!, 0, 0, 1830, 1830, 'UInt16').data;
-    const three = gdalWindow(batched, 0, 0, 1830, 1830, 'UInt16').data;
-    expect(three.length).toBe(one.length);
-    expect(Buffer.compare(Buffer.from(three.buffer, three.byteOffset, three.byteLength), Buffer.from(one.buffer, one.byteOffset, one.byteLength))).toBe(0);
+    try {
+      const r = hil(['run', '--target', 'local', '--res', '60', '--scenario', 'ac', '--ac-model', 'CNN_corrector', '--models-dir', sharedModelsDir, '--batch', '3', '--out', out, '--json']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const batched = JSON.parse(r.stdout.trim().split('\n').at(-1)!).record as ResultRecord;
+      expect(batched.grid).toMatchObject({ patch: 512, batch: 3, blocks: 16 });
+      const one = gdalWindow(record.outputs.ac!, 0, 0, 1830, 1830, 'UInt16').data;
+      const three = gdalWindow(batched.outputs.ac!, 0, 0, 1830, 1830, 'UInt16').data;
+      expect(three.length).toBe(one.length);
+      expect(Buffer.compare(Buffer.from(three.buffer, three.byteOffset, three.byteLength), Buffer.from(one.buffer, one.byteOffset, one.byteLength))).toBe(0);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -5,6 +5,17 @@ import { applyNodata, postProcess, type PostProcess } from '../../src/runner/pos
 /** The AC rule, one sample at a time in f64 as JavaScript computes it: clamp (NaN to lo), scale, round half up. */
 const quantiseRef = (v: number, lo: number, hi: number, scale: number) => Math.floor((v > lo ? (v < hi ? v : hi) : lo) * scale + 0.5);
 
+/** The AC rule over the `tile`² core at (`from`, `from`) of each of `channels` planes of `side`², channel by channel. */
+function quantiseCoreRef(out: Float32Array, channels: number, side: number, tile: number, from: number): number[] {
+  const expected: number[] = [];
+  for (let ch = 0; ch < channels; ch++) {
+    for (let r = 0; r < tile; r++) {
+      for (let c = 0; c < tile; c++) expected.push(quantiseRef(out[ch * side * side + (from + r) * side + from + c], 0, 2, 10000));
+    }
+  }
+  return expected;
+}
+
 /** The SC rule: the first class with the largest logit (`v > best`, so NaN never wins after the first). */
 function argmaxRef(out: Float32Array, classes: number, side: number, tile: number, from: number): number[] {
   const plane = side * side;
@@ -65,13 +76,7 @@ describe('AC post-processing (WebAssembly quantise)', () => {
       const pool = [dirty, new Uint16Array(3 * tile * tile)];
       const [, second] = postProcess(spec, { data, dims: [2, 3, side, side] }, kernels, () => pool.pop());
       expect(second).toBe(dirty);
-      const expected: number[] = [];
-      for (let ch = 0; ch < 3; ch++) {
-        for (let r = 0; r < tile; r++) {
-          for (let c = 0; c < tile; c++) expected.push(quantiseRef(data[(3 + ch) * side * side + (r + 1) * side + c + 1], 0, 2, 10000));
-        }
-      }
-      expect(Array.from(second)).toEqual(expected);
+      expect(Array.from(second)).toEqual(quantiseCoreRef(data.subarray(3 * side * side), 3, side, tile, 1));
     }
   });
 
@@ -145,15 +150,7 @@ describe('postProcess', () => {
       const tiles = postProcess(spec, { data: area, dims: [n, channels, side, side] }, fresh);
       for (let slot = 0; slot < n; slot++) {
         const out = data.subarray(slot * channels * side * side, (slot + 1) * channels * side * side);
-        const expected: number[] = [];
-        if (kind === 'argmax') expected.push(...argmaxRef(out, channels, side, tile, from));
-        else {
-          for (let ch = 0; ch < channels; ch++) {
-            for (let r = 0; r < tile; r++) {
-              for (let c = 0; c < tile; c++) expected.push(quantiseRef(out[ch * side * side + (from + r) * side + from + c], 0, 2, 10000));
-            }
-          }
-        }
+        const expected = kind === 'argmax' ? argmaxRef(out, channels, side, tile, from) : quantiseCoreRef(out, channels, side, tile, from);
         expect(Array.from(tiles[slot]), `${kind} slot ${slot}`).toEqual(expected);
       }
     }

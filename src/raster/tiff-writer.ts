@@ -35,6 +35,13 @@ export interface TiffWriterOptions {
   geo?: GeoInfo;
   nodata?: number;
   bandNames?: string[];
+  /**
+   * Bytes written between flushes to disk while tiles are still coming (fdatasync, not waited for), so
+   * that close() has only the last stretch to wait for. Default 64 MiB. Left to the kernel, a file's last
+   * 30 s of writes were still in the page cache at close(), whose fsync then took 0.4 s for the 508 MB of
+   * a 20 m corrected tile, at the end of the pass where nothing overlaps it.
+   */
+  flushBytes?: number;
 }
 
 type Samples = Uint8Array | Uint16Array | Float32Array;
@@ -75,6 +82,9 @@ export class TiledTiffWriter {
   private readonly deflate: DeflatePool | undefined;
   private failure: unknown;
   private state: 'open' | 'closing' | 'done' = 'open';
+  /** Bytes written since the last flush to disk was started, and that flush while it runs. */
+  private unflushed = 0;
+  private flushing: Promise<void> | undefined;
 
   private constructor(
     private readonly finalPath: string,
@@ -110,6 +120,7 @@ export class TiledTiffWriter {
       level: 6,
       strategy: 'default' as const,
       predictor: 1 as const,
+      flushBytes: 64 * 1024 * 1024,
       ...options,
     };
     validate(opts);
@@ -180,6 +191,7 @@ export class TiledTiffWriter {
     );
     const done = appended.then(async (placed) => {
       for (const { part, at } of placed) await this.handle.write(part, 0, part.byteLength, at);
+      this.flushBehind(placed.reduce((sum, { part }) => sum + part.byteLength, 0));
     });
     this.pending.add(done);
     try {
@@ -214,6 +226,8 @@ export class TiledTiffWriter {
       await this.handle.write(ifd, 0, ifd.byteLength, ifdOffset);
       const header = this.header(ifdOffset);
       await this.handle.write(header, 0, header.byteLength, 0);
+      await this.flushing;
+      if (this.failure) throw this.failure;
       await this.handle.sync();
       await this.handle.close();
       await commitTemp(this.tmpPath, this.finalPath);
@@ -235,8 +249,27 @@ export class TiledTiffWriter {
   private async discard(): Promise<void> {
     this.state = 'done';
     this.deflate?.close();
+    await this.flushing;
     await this.handle.close().catch(() => undefined);
     await discardTemp(this.tmpPath);
+  }
+
+  /**
+   * Every `flushBytes` written, starts writing them to disk without waiting for it, one flush at a time.
+   * A failed flush fails the file.
+   */
+  private flushBehind(bytes: number): void {
+    this.unflushed += bytes;
+    if (this.unflushed < this.opts.flushBytes || this.flushing) return;
+    this.unflushed = 0;
+    this.flushing = this.handle
+      .datasync()
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => {
+        this.flushing = undefined;
+      });
   }
 
   private tooBigForClassic() {
@@ -308,7 +341,7 @@ export class TiledTiffWriter {
   }
 }
 
-function validate(opts: TiffWriterOptions & { tileSize: number; level: number; predictor: 1 | 2 }): void {
+function validate(opts: TiffWriterOptions & { tileSize: number; level: number; predictor: 1 | 2; flushBytes: number }): void {
   const bad = (what: string) => new RangeError(`TiledTiffWriter: ${what}`);
   for (const key of ['width', 'height', 'bands'] as const) {
     if (!Number.isInteger(opts[key]) || opts[key] <= 0) throw bad(`${key} must be a positive integer, got ${opts[key]}`);
@@ -319,6 +352,7 @@ function validate(opts: TiffWriterOptions & { tileSize: number; level: number; p
   }
   if (!Number.isInteger(opts.level) || opts.level < 0 || opts.level > 9) throw bad(`level must be 0..9, got ${opts.level}`);
   if (opts.predictor === 2 && opts.dtype === 'float32') throw bad('predictor 2 applies to integer types only');
+  if (!(opts.flushBytes > 0)) throw bad(`flushBytes must be positive, got ${opts.flushBytes}`);
   if (opts.bandNames && opts.bandNames.length !== opts.bands) {
     throw bad(`${opts.bandNames.length} band names for ${opts.bands} bands`);
   }

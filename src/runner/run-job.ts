@@ -38,10 +38,11 @@ export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> 
     // had loaded, time in which inference had nothing to do.
     prepared = await prepareJob(job, hooks, { planned: (plan) => (input = startInput(job, plan, feed.port1)) });
     await prepared.attachFeed(feed.port2);
-    // After the input threads exist, so that they are among the threads moved.
-    const scheduling = scheduleBehindInference(job, prepared, hooks);
+    // After the input threads exist, so that they are among the threads moved; the pass starts meanwhile.
+    const scheduled = scheduleBehindInference(job, prepared, hooks);
     if (!job.output.discard) for (const stage of prepared.stages) writers.set(stage.key, await openWriter(job, prepared, stage));
     const summary = await pipeline(job, prepared, input!, writers, hooks, t0);
+    const scheduling = await scheduled;
     return scheduling ? { ...summary, scheduling } : summary;
   } catch (err) {
     await Promise.all([...writers.values()].map((w) => w.abort()));
@@ -56,9 +57,9 @@ export async function runJob(job: Job, hooks: RunHooks): Promise<RunnerSummary> 
  * With `ioPriority: 'idle'`, moves every thread of the runner but the inference ones behind them
  * (src/runner/thread-priority.ts) and reports how; the engine and the inference floor both run so.
  */
-export function scheduleBehindInference(job: Job, p: PreparedJob, hooks: RunHooks): Scheduling | undefined {
+export async function scheduleBehindInference(job: Job, p: PreparedJob, hooks: RunHooks): Promise<Scheduling | undefined> {
   if (job.engine.ioPriority !== 'idle' || !p.inferenceThreadIds.length) return undefined;
-  const outcome = backgroundAllBut(p.inferenceThreadIds);
+  const outcome = await backgroundAllBut(p.inferenceThreadIds);
   const scheduling = { policy: outcome.policy, threads: outcome.threads, inferenceThreads: p.inferenceThreadIds.length };
   hooks.emit({ ev: 'scheduling', ...scheduling });
   return scheduling;
@@ -82,6 +83,7 @@ function startInput(job: Job, p: InputPlan, feed: MessagePort): InputThread {
       // Those in inference and `prefetch` more, one of them being filled: each set is 24 MB at 10 m (both),
       // and one more took the full tile past 1.0 GB of RSS.
       depth: job.engine.prefetch + job.engine.inflight,
+      background: job.engine.ioPriority === 'idle',
     },
     feed,
   );
@@ -204,7 +206,8 @@ async function pipeline(job: Job, p: PreparedJob, input: InputThread, writers: M
   }
   while (inflight.length > 0) await settle();
   await timed('wait', Promise.all(pendingWrites));
-  for (const w of writers.values()) await w.close();
+  // Each close waits for its file to reach the disk; the two files' waits overlap.
+  await Promise.all([...writers.values()].map((w) => w.close()));
   const pipelineMs = performance.now() - tPipeline;
   stageTimes.write = pipelineMs - stageTimes.wait - stageTimes.starve;
   stageTimes.read = input.stats?.readMs ?? 0;

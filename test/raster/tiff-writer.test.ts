@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TiledTiffWriter, type TiffWriterOptions } from '../../src/raster/tiff-writer.js';
 import { openRaster } from '../../src/raster/tiff-reader.js';
 import { haveShared, haveTool, sharedDataDir } from '../helpers/shared.js';
@@ -145,6 +145,30 @@ describe('TiledTiffWriter failure paths', () => {
     await writeAll(path.join(dir, '2.tif'), big);
     const [a, b] = await Promise.all([fs.readFile(path.join(dir, '1.tif')), fs.readFile(path.join(dir, '2.tif'))]);
     expect(a.equals(b)).toBe(true);
+  });
+
+  it('flushes to disk while tiles are written, without changing a byte, and fails the file if a flush fails', async () => {
+    const big: TiffWriterOptions = { width: 200, height: 120, bands: 3, dtype: 'uint16', tileSize: 32 };
+    // FileHandle is not exported; its prototype is that of any open handle.
+    const probe = await fs.open(path.join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+    await probe.close();
+    await fs.rm(path.join(dir, 'probe'));
+    const datasync = vi.spyOn(proto, 'datasync');
+    try {
+      await writeAll(path.join(dir, 'default.tif'), big);
+      expect(datasync).not.toHaveBeenCalled();
+      await writeAll(path.join(dir, 'flushed.tif'), { ...big, flushBytes: 1 });
+      expect(datasync.mock.calls.length).toBeGreaterThan(0);
+      const [a, b] = await Promise.all([fs.readFile(path.join(dir, 'default.tif')), fs.readFile(path.join(dir, 'flushed.tif'))]);
+      expect(b.equals(a)).toBe(true);
+
+      datasync.mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      await expect(writeAll(path.join(dir, 'failed.tif'), { ...big, flushBytes: 1 })).rejects.toThrow(/EIO/);
+      expect((await fs.readdir(dir)).sort()).toEqual(['default.tif', 'flushed.tif']);
+    } finally {
+      datasync.mockRestore();
+    }
   });
 
   it("picks BigTIFF on 'auto' only when the image could pass 4 GiB uncompressed", async () => {

@@ -22,7 +22,7 @@ export async function runFloor(job: Job, hooks: RunHooks): Promise<RunnerSummary
   const t0 = performance.now();
   const p = await prepareJob(job, hooks);
   try {
-    scheduleBehindInference(job, p, hooks);
+    await scheduleBehindInference(job, p, hooks);
     const first = blocks(p.grid).next().value!;
     const src = blockSource(p.grid, first);
     const raw = (await p.reader.readWindow(src.x0, src.y0, src.width, src.height, p.union)) as RawSamples;

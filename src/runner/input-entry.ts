@@ -12,8 +12,10 @@ import { serialiseError } from '../util/thread-error.js';
 import type { FeedBatch, FeedReturn } from '../backends/feed.js';
 import type { InputReply, InputThreadConfig, ReaderMessage, WindowsBack } from './input-thread.js';
 import { copyModelInput, fillModelInput, inputSources, nodataMask } from './tensors.js';
+import { lowerOwnPriority } from './thread-priority.js';
 
 const { cfg, feed, reader } = workerData as { cfg: InputThreadConfig; feed: MessagePort; reader: MessagePort };
+if (cfg.background) lowerOwnPriority();
 const port = parentPort!;
 
 /** Per stage, its inputs back from inference: they come back one by one, as each model finishes. */

@@ -21,6 +21,8 @@ export interface InputThreadConfig {
   prefetch: number;
   /** Sets of model inputs in circulation between this thread and inference: the bound on memory. */
   depth: number;
+  /** Whether the threads start at low priority (lowerOwnPriority), as `ioPriority: 'idle'` has them. */
+  background: boolean;
 }
 
 /**

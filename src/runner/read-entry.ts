@@ -11,10 +11,12 @@ import { blockSource, blocks } from '../raster/patch-grid.js';
 import { openRaster } from '../raster/tiff-reader.js';
 import { queued } from '../util/queued.js';
 import { serialiseError } from '../util/thread-error.js';
+import { lowerOwnPriority } from './thread-priority.js';
 import type { InputThreadConfig, ReadWindow, ReaderMessage, WindowsBack } from './input-thread.js';
 import type { RawSamples } from './tensors.js';
 
 const { cfg, input } = workerData as { cfg: InputThreadConfig; input: MessagePort };
+if (cfg.background) lowerOwnPriority();
 
 /** Windows back from the input thread, and how many are out (being read, or with the input thread). */
 const free: RawSamples[] = [];

@@ -1,6 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 /**
  * Thread scheduling for the engine (Linux). On a board with two cores the models' runtime is the
@@ -45,11 +48,13 @@ export function currentThreadId(): number | undefined {
  * Moves every thread of this process except `keep` (the inference threads) to SCHED_IDLE, or nice 19.
  * Threads started later by a moved thread (libuv's pool grows on first use) inherit its policy.
  */
-export function backgroundAllBut(keep: readonly number[]): PriorityOutcome {
+export async function backgroundAllBut(keep: readonly number[]): Promise<PriorityOutcome> {
   const tids = processThreadIds()?.filter((t) => !keep.includes(t));
   if (!tids || tids.length === 0) return { policy: 'unchanged', threads: 0 };
-  // One shell for all: `chrt -p` takes one id at a time. A thread that ended meanwhile just fails.
-  spawnSync('sh', ['-c', 'for t; do chrt --idle -p 0 "$t"; done', 'sh', ...tids.map(String)], { stdio: 'ignore' });
+  // One shell for all: `chrt -p` takes one id at a time. A thread that ended meanwhile just fails, and so
+  // does a missing chrt: what each thread ended up with is read back below. Asynchronous, because the
+  // shell and its chrt processes take about 60 ms, which the first inference need not wait for.
+  await execFileAsync('sh', ['-c', 'for t; do chrt --idle -p 0 "$t"; done', 'sh', ...tids.map(String)]).catch(() => undefined);
   const idle = tids.filter((t) => schedulingPolicy(t) === SCHED_IDLE).length;
   if (idle > 0) return { policy: 'SCHED_IDLE', threads: idle };
   let moved = 0;
@@ -62,6 +67,21 @@ export function backgroundAllBut(keep: readonly number[]): PriorityOutcome {
     }
   }
   return moved > 0 ? { policy: 'nice 19', threads: moved } : { policy: 'unchanged', threads: 0 };
+}
+
+/**
+ * Lowers the calling thread to nice 19, where permitted. The engine's input threads start so: until the
+ * models have loaded and backgroundAllBut moves them, they would otherwise share the cores evenly with
+ * the loading, which is what the first inference waits for.
+ */
+export function lowerOwnPriority(): void {
+  const tid = currentThreadId();
+  if (tid === undefined) return;
+  try {
+    setPriority(tid, 19);
+  } catch {
+    // Not permitted here: the thread keeps its priority.
+  }
 }
 
 export const SCHED_IDLE = 5;

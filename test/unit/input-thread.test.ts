@@ -55,6 +55,7 @@ const config = (over: Partial<InputThreadConfig> = {}): InputThreadConfig => ({
   batch: 2,
   prefetch: 2,
   depth: 3,
+  background: false,
   ...over,
 });
 

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { backgroundAllBut, currentThreadId, processThreadIds, schedulingPolicy as policy } from './dist/runner/thread-priority.js';
 const w = new Worker("import { parentPort } from 'node:worker_threads'; import { currentThreadId } from '${process.cwd()}/dist/runner/thread-priority.js'; parentPort.postMessage(currentThreadId()); setInterval(() => {}, 1000);", { eval: true });
 const keep = await new Promise((r) => w.once('message', r));
-const outcome = backgroundAllBut([keep]);
+const outcome = await backgroundAllBut([keep]);
 const others = processThreadIds().filter((t) => t !== keep);
 console.log(JSON.stringify({ outcome, main: currentThreadId() === process.pid, keepPolicy: policy(keep), otherPolicies: others.map(policy) }));
 await w.terminate();
@@ -31,6 +31,28 @@ describe.runIf(haveProc('thread scheduling'))('backgroundAllBut', () => {
     expect(first.outcome.policy).toBe('nice 19');
     expect(first.otherPolicies.every((p: number) => p === 0)).toBe(true);
     expect(second.nice).toBe(19);
+  });
+});
+
+describe.runIf(haveProc('thread priorities'))('lowerOwnPriority', () => {
+  it('lowers the calling thread only, to nice 19', async () => {
+    const { stdout } = await execa(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `
+import { Worker } from 'node:worker_threads';
+import { processThreads } from './dist/runner/thread-priority.js';
+const w = new Worker("import { parentPort } from 'node:worker_threads'; import { currentThreadId, lowerOwnPriority } from '${process.cwd()}/dist/runner/thread-priority.js'; lowerOwnPriority(); parentPort.postMessage(currentThreadId()); setInterval(() => {}, 1000);", { eval: true });
+const lowered = await new Promise((r) => w.once('message', r));
+const threads = processThreads('self');
+console.log(JSON.stringify({ lowered: threads.find((t) => t.tid === lowered).nice, others: threads.filter((t) => t.tid !== lowered).map((t) => t.nice) }));
+await w.terminate();
+`,
+    ]);
+    const r = JSON.parse(stdout);
+    expect(r.lowered).toBe(19);
+    expect(r.others.length).toBeGreaterThan(1);
+    expect(r.others.every((n: number) => n === 0)).toBe(true);
   });
 });
 

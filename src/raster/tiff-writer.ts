@@ -37,7 +37,7 @@ export interface TiffWriterOptions {
   bandNames?: string[];
   /**
    * Bytes written between flushes to disk while tiles are still coming (fdatasync, not waited for), so
-   * that close() has only the last stretch to wait for. Default 64 MiB. Left to the kernel, a file's last
+   * that close() has only the last stretch to wait for. Default 32 MiB. Left to the kernel, a file's last
    * 30 s of writes were still in the page cache at close(), whose fsync then took 0.4 s for the 508 MB of
    * a 20 m corrected tile, at the end of the pass where nothing overlaps it.
    */
@@ -120,7 +120,7 @@ export class TiledTiffWriter {
       level: 6,
       strategy: 'default' as const,
       predictor: 1 as const,
-      flushBytes: 64 * 1024 * 1024,
+      flushBytes: 32 * 1024 * 1024,
       ...options,
     };
     validate(opts);

@@ -21,13 +21,21 @@ export function fillModelInput(
   const plane = src.width * src.height;
   // Inside the image (most blocks) the columns are consecutive and need no lookup.
   const contiguous = columnsContiguous(src, from, side);
-  // Samples that float32 holds exactly can be converted by a typed-array copy (native, about a third of
-  // the cost of a JS loop) and scaled in place afterwards; 32-bit integers and doubles would lose digits
-  // in between, so they take the loop.
-  const exact = raw instanceof Uint16Array || raw instanceof Int16Array || raw instanceof Uint8Array || raw instanceof Float32Array;
   const c0 = src.cols[from];
   const start = slot * bandIdx.length * side * side;
   let o = start;
+  const table = contiguous ? conversionTable(raw, scale, offset) : undefined;
+  if (table) {
+    const bits = new Uint16Array(raw.buffer, raw.byteOffset, raw.length);
+    for (const b of bandIdx) {
+      for (let r = 0; r < side; r++) o = lookUpRow(dst, o, bits, b * plane + src.rows[from + r] * src.width + c0, side, table);
+    }
+    return;
+  }
+  // Samples that float32 holds exactly can be converted by a typed-array copy (native, about a third of
+  // the cost of a JS loop) and scaled in place afterwards; 32-bit integers and doubles would lose digits
+  // in between, so they take the loop.
+  const exact = raw instanceof Uint8Array || raw instanceof Float32Array;
   for (const b of bandIdx) {
     const base = b * plane;
     for (let r = 0; r < side; r++) {
@@ -43,6 +51,40 @@ export function fillModelInput(
     }
   }
   if (contiguous && exact) scaleInPlace(dst, start, o, scale, offset);
+}
+
+/**
+ * For 16-bit samples, the reflectance of every possible value, indexed by the sample's bits and computed
+ * as the loop computes it ((DN + offset) × scale in double precision, rounded to float32 once), so a
+ * lookup gives the same bits. Looking samples up took 7.5–8.6 ms per 13 × 512² block against 10.3–11.2
+ * ms for the typed-array copy and the scaling loop. Kept for the last scale and offset (one per run).
+ */
+let lastTable: { signed: boolean; scale: number; offset: number; table: Float32Array } | undefined;
+function conversionTable(raw: RawSamples, scale: number, offset: number): Float32Array | undefined {
+  const signed = raw instanceof Int16Array;
+  if (!signed && !(raw instanceof Uint16Array)) return undefined;
+  if (lastTable?.signed === signed && lastTable.scale === scale && lastTable.offset === offset) return lastTable.table;
+  const table = new Float32Array(65536);
+  for (let bits = 0; bits < 65536; bits++) table[bits] = (((signed ? (bits << 16) >> 16 : bits) + offset) * scale);
+  lastTable = { signed, scale, offset, table };
+  return table;
+}
+
+/** Writes `n` converted samples of `bits` from `i` to `dst` from `o`; returns the next `o`. Eight per turn: V8 neither unrolls nor vectorises. */
+function lookUpRow(dst: Float32Array, o: number, bits: Uint16Array, i: number, n: number, table: Float32Array): number {
+  const end = i + n;
+  for (const last = end - 7; i < last; i += 8, o += 8) {
+    dst[o] = table[bits[i]];
+    dst[o + 1] = table[bits[i + 1]];
+    dst[o + 2] = table[bits[i + 2]];
+    dst[o + 3] = table[bits[i + 3]];
+    dst[o + 4] = table[bits[i + 4]];
+    dst[o + 5] = table[bits[i + 5]];
+    dst[o + 6] = table[bits[i + 6]];
+    dst[o + 7] = table[bits[i + 7]];
+  }
+  for (; i < end; i++) dst[o++] = table[bits[i]];
+  return o;
 }
 
 /** What a model input is cut from: raw window samples, or (see `inputSources`) an earlier stage's input. */

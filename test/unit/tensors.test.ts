@@ -22,14 +22,29 @@ describe('pre-processing', () => {
     const g = makePatchGrid(40, 40, 24, 4);
     const src = blockSource(g, { index: 0, tileX: 1, tileY: 1, x: 16, y: 16 });
     const plane = src.width * src.height;
-    const raw = new Uint16Array(2 * plane).map((_, i) => (i * 37) % 5000);
-    for (const side of [7, 13, 24]) {
-      const dst = new Float32Array(2 * side * side);
-      fillModelInput(dst, 0, raw, src, [1, 0], 0, side, 1e-4, -3);
-      const want = new Float32Array(2 * side * side);
-      let o = 0;
-      for (const b of [1, 0]) for (let r = 0; r < side; r++) for (let c = 0; c < side; c++) want[o++] = (raw[b * plane + src.rows[r] * src.width + src.cols[c]] - 3) * 1e-4;
-      expect(dst).toEqual(want);
+    // Every sample type, 16-bit ones (looked up in a table) with signed values too, and scales and
+    // offsets that change between calls (the table is rebuilt).
+    const raws = [
+      new Uint16Array(2 * plane).map((_, i) => (i * 37) % 65536),
+      new Int16Array(2 * plane).map((_, i) => ((i * 37) % 65536) - 32768),
+      new Uint8Array(2 * plane).map((_, i) => (i * 37) % 256),
+      new Float32Array(2 * plane).map((_, i) => ((i * 37) % 5000) / 3),
+    ];
+    for (const raw of raws) {
+      for (const [scale, offset] of [
+        [1e-4, -3],
+        [1e-4, -1000],
+        [2.5e-5, 0],
+      ]) {
+        for (const side of [7, 13, 24]) {
+          const dst = new Float32Array(2 * 2 * side * side);
+          fillModelInput(dst, 1, raw, src, [1, 0], 0, side, scale, offset);
+          const want = new Float32Array(2 * 2 * side * side);
+          let o = 2 * side * side;
+          for (const b of [1, 0]) for (let r = 0; r < side; r++) for (let c = 0; c < side; c++) want[o++] = (raw[b * plane + src.rows[r] * src.width + src.cols[c]] + offset) * scale;
+          expect(dst).toEqual(want);
+        }
+      }
     }
   });
 

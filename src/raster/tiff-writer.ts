@@ -210,6 +210,8 @@ export class TiledTiffWriter {
     this.state = 'closing';
     try {
       await Promise.allSettled([...this.pending]);
+      // The last tile's write may have started a flush; its failure is the file's.
+      await this.flushing;
       this.deflate?.close();
       if (this.failure) throw this.failure;
       const missing = this.written.indexOf(false);
@@ -226,8 +228,6 @@ export class TiledTiffWriter {
       await this.handle.write(ifd, 0, ifd.byteLength, ifdOffset);
       const header = this.header(ifdOffset);
       await this.handle.write(header, 0, header.byteLength, 0);
-      await this.flushing;
-      if (this.failure) throw this.failure;
       await this.handle.sync();
       await this.handle.close();
       await commitTemp(this.tmpPath, this.finalPath);

@@ -64,8 +64,11 @@ if (endianness() !== 'LE') throw new Error('TiledTiffWriter needs a little-endia
  * bytes are appended in the order of the writeTile calls (so the same calls give a byte-identical
  * file), and the IFD goes at the end. Only in-flight tiles are held in memory.
  *
- * Edge tiles: the caller passes full tileSize×tileSize tiles; samples outside the image are stored but
- * never shown by readers. Zeros there compress best.
+ * Edge tiles: the caller passes full tileSize×tileSize tiles. Samples outside the image are stored but
+ * never shown by readers, so the writer stores zeros there, whatever the caller passed: runs of zeros
+ * take deflate almost no time. The engine's edge tiles hold model output over reflected pixels there,
+ * which deflate took as long as any other: at 20 m, 448 px tiles over 5490 px, 11 % of its input (the
+ * corrected tile: 508 MB before, 452 MB with zeros).
  */
 export class TiledTiffWriter {
   private readonly tileSize: number;
@@ -170,7 +173,8 @@ export class TiledTiffWriter {
     if (this.written[first]) throw new Error(`tile (${tileX}, ${tileY}) was written twice`);
     for (let b = 0; b < bands; b++) this.written[this.index(tileX, tileY, b)] = true;
 
-    const encoded = Array.from({ length: bands }, (_, b) => this.encode(chw.subarray(b * plane, (b + 1) * plane), opts.owned === true));
+    const inside = [Math.min(this.tileSize, this.opts.width - tileX * this.tileSize), Math.min(this.tileSize, this.opts.height - tileY * this.tileSize)] as const;
+    const encoded = Array.from({ length: bands }, (_, b) => this.encode(chw.subarray(b * plane, (b + 1) * plane), opts.owned === true, inside));
     const previous = this.order;
     const appended = (async () => {
       const parts = await Promise.all(encoded);
@@ -280,14 +284,14 @@ export class TiledTiffWriter {
     return band * this.tilesAcross * this.tilesDown + tileY * this.tilesAcross + tileX;
   }
 
-  private async encode(samples: Samples, owned: boolean): Promise<Uint8Array> {
+  /** One band of a tile, of which the first `inside` columns and rows lie in the image. */
+  private async encode(samples: Samples, owned: boolean, inside: readonly [number, number]): Promise<Uint8Array> {
     const { predictor } = this.opts;
-    let data: Samples = samples;
-    if (predictor === 2) {
-      // Differencing works on a copy unless the caller gave the array up.
-      data = owned ? samples : samples.slice();
-      differenceRows(data as Uint8Array | Uint16Array, this.tileSize);
-    }
+    const edge = inside[0] < this.tileSize || inside[1] < this.tileSize;
+    // Zeroing and differencing work on a copy unless the caller gave the array up.
+    const data = (edge || predictor === 2) && !owned ? samples.slice() : samples;
+    if (edge) zeroOutside(data, this.tileSize, inside);
+    if (predictor === 2) differenceRows(data as Uint8Array | Uint16Array, this.tileSize);
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     return this.deflate ? this.deflate.compress(bytes) : bytes;
   }
@@ -356,6 +360,12 @@ function validate(opts: TiffWriterOptions & { tileSize: number; level: number; p
   if (opts.bandNames && opts.bandNames.length !== opts.bands) {
     throw bad(`${opts.bandNames.length} band names for ${opts.bands} bands`);
   }
+}
+
+/** Sets the samples of a `side`² band that lie right of column `inside[0]` or below row `inside[1]` to zero. */
+function zeroOutside(data: Samples, side: number, [columns, rows]: readonly [number, number]): void {
+  if (columns < side) for (let r = 0; r < rows; r++) data.fill(0, r * side + columns, (r + 1) * side);
+  data.fill(0, rows * side);
 }
 
 /**

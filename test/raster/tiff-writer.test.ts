@@ -147,6 +147,31 @@ describe('TiledTiffWriter failure paths', () => {
     expect(a.equals(b)).toBe(true);
   });
 
+  it('stores zeros outside the image whatever edge tiles hold there, without touching an array it does not own', async () => {
+    const edgy: TiffWriterOptions = { width: 40, height: 37, bands: 2, dtype: 'uint16', tileSize: 16, predictor: 2 };
+    // The tiles with values where the 48² tile grid passes the 40 × 37 image.
+    const noisy = (tx: number, ty: number) => {
+      const t = tileOf(edgy, 16, tx, ty);
+      for (let b = 0; b < 2; b++)
+        for (let y = 0; y < 16; y++)
+          for (let x = 0; x < 16; x++) if (tx * 16 + x >= edgy.width || ty * 16 + y >= edgy.height) t[(b * 16 + y) * 16 + x] = 999 + x + y;
+      return t;
+    };
+    const write = async (name: string, tile: (tx: number, ty: number) => Arr, owned: boolean) => {
+      const w = await TiledTiffWriter.create(path.join(dir, name), edgy);
+      for (let ty = 0; ty < 3; ty++) for (let tx = 0; tx < 3; tx++) await w.writeTile(tx, ty, tile(tx, ty), { owned });
+      await w.close();
+      return fs.readFile(path.join(dir, name));
+    };
+    const zeros = await write('zeros.tif', (tx, ty) => tileOf(edgy, 16, tx, ty), false);
+    const kept: Arr[] = [];
+    const lent = await write('lent.tif', (tx, ty) => kept[kept.push(noisy(tx, ty)) - 1], false);
+    expect(kept).toEqual(Array.from({ length: 9 }, (_, i) => noisy(i % 3, Math.floor(i / 3))));
+    const owned = await write('owned.tif', noisy, true);
+    expect(lent.equals(zeros)).toBe(true);
+    expect(owned.equals(zeros)).toBe(true);
+  });
+
   it('flushes to disk while tiles are written, without changing a byte, and fails the file if a flush fails', async () => {
     const big: TiffWriterOptions = { width: 200, height: 120, bands: 3, dtype: 'uint16', tileSize: 32 };
     // FileHandle is not exported; its prototype is that of any open handle.

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { endianness } from 'node:os';
 import { constants as zlibConstants } from 'node:zlib';
 import { outputError } from '../errors.js';
+import { predictorKernels } from '../kernels/predictor-kernels.js';
 import { commitTemp, discardTemp, tempPathFor } from '../util/atomic.js';
 import { DeflatePool } from './deflate-pool.js';
 import { bandDescriptionsXml } from './gdal-metadata.js';
@@ -291,7 +292,7 @@ export class TiledTiffWriter {
     // Zeroing and differencing work on a copy unless the caller gave the array up.
     const data = (edge || predictor === 2) && !owned ? samples.slice() : samples;
     if (edge) zeroOutside(data, this.tileSize, inside);
-    if (predictor === 2) differenceRows(data as Uint8Array | Uint16Array, this.tileSize);
+    if (predictor === 2) predictorKernels().difference(data as Uint8Array | Uint16Array, this.tileSize);
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     return this.deflate ? this.deflate.compress(bytes) : bytes;
   }
@@ -366,35 +367,6 @@ function validate(opts: TiffWriterOptions & { tileSize: number; level: number; p
 function zeroOutside(data: Samples, side: number, [columns, rows]: readonly [number, number]): void {
   if (columns < side) for (let r = 0; r < rows; r++) data.fill(0, r * side + columns, (r + 1) * side);
   data.fill(0, rows * side);
-}
-
-/**
- * TIFF horizontal differencing, in place, row by row (each row starts from its own first sample). Each
- * sample is read once and carried to the next, four at a time: twice the speed of re-reading the
- * neighbour (0.44 → 0.21 s for the 20 m tile's 12-band uint16 output).
- */
-function differenceRows(data: Uint8Array | Uint16Array, rowLength: number): void {
-  for (let row = 0; row < data.length; row += rowLength) {
-    const end = row + rowLength;
-    let prev = data[row];
-    let i = row + 1;
-    for (; i + 3 < end; i += 4) {
-      const c0 = data[i];
-      const c1 = data[i + 1];
-      const c2 = data[i + 2];
-      const c3 = data[i + 3];
-      data[i] = c0 - prev;
-      data[i + 1] = c1 - c0;
-      data[i + 2] = c2 - c1;
-      data[i + 3] = c3 - c2;
-      prev = c3;
-    }
-    for (; i < end; i++) {
-      const c = data[i];
-      data[i] = c - prev;
-      prev = c;
-    }
-  }
 }
 
 const ASCII = 2;

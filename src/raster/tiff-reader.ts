@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { inflate, inflateSync } from 'node:zlib';
 import { GeoTIFF, getDecoder, type BaseDecoder, type GeoTIFFImage } from 'geotiff';
 import { inputError } from '../errors.js';
+import { predictorKernels } from '../kernels/predictor-kernels.js';
 import { deriveGeo, type GeoInfo } from './geo.js';
 import { parseBandDescriptions } from './gdal-metadata.js';
 
@@ -34,6 +35,12 @@ export interface RasterReader {
    * an array of the file's sample type and the window's length, is filled instead of a new one.
    */
   readWindow(x: number, y: number, w: number, h: number, bands?: number[], into?: TypedArray): Promise<TypedArray>;
+  /**
+   * For a window already read: false when none of its blocks, in the bands read, holds the integer nodata
+   * value (`info.nodata`; each block is looked at once, as it is decoded), or the raster has none; true
+   * where one may (and always for float rasters). Lets a caller skip looking for nodata pixels at all.
+   */
+  mayHoldNodata(x: number, y: number, w: number, h: number, bands?: number[]): boolean;
   /** Blocks decoded so far, repeats included: with a cache that fits, each block of the file once. */
   readonly decodedBlocks: number;
   close(): Promise<void>;
@@ -284,6 +291,8 @@ class GeoTiffReader implements RasterReader {
   private readonly cache = new Map<number, { block: Promise<Block>; size: number; order: number }>();
   private cachedBytes = 0;
   decodedBlocks = 0;
+  /** Per block: whether it holds the integer nodata value (2) or not (1), found when decoded; 0 unknown. */
+  private readonly nodataFound: Uint8Array;
   /** Sync mode's read buffer, reused: a block's compressed bytes are done with once it is inflated or copied. */
   private scratch = Buffer.alloc(0);
 
@@ -294,6 +303,7 @@ class GeoTiffReader implements RasterReader {
     private readonly sync: boolean,
   ) {
     this.info = layout.info;
+    this.nodataFound = new Uint8Array(layout.offsets.length);
   }
 
   async readWindow(x: number, y: number, w: number, h: number, bands?: number[], into?: TypedArray): Promise<TypedArray> {
@@ -343,6 +353,19 @@ class GeoTiffReader implements RasterReader {
     }
     await Promise.all(jobs);
     return out;
+  }
+
+  mayHoldNodata(x: number, y: number, w: number, h: number, bands?: number[]): boolean {
+    const { tileWidth, tileHeight, planar, dtype, nodata } = this.info;
+    if (dtype.startsWith('float')) return true;
+    if (nodata === undefined) return false;
+    const selected = planar === 'band' ? (bands ?? Array.from({ length: this.info.bands }, (_, i) => i)) : [0];
+    for (let ty = Math.floor(y / tileHeight); ty * tileHeight < y + h; ty++) {
+      for (let tx = Math.floor(x / tileWidth); tx * tileWidth < x + w; tx++) {
+        for (const band of selected) if (this.nodataFound[this.blockIndex(tx, ty, band)] !== 1) return true;
+      }
+    }
+    return false;
   }
 
   async close(): Promise<void> {
@@ -418,7 +441,7 @@ class GeoTiffReader implements RasterReader {
     const { path, dtype } = this.info;
     if (byteCounts[index] === 0) {
       // GDAL leaves never-written (sparse) blocks out; they read as nodata.
-      return new ARRAYS[dtype](expected / bytesPerSample).fill(this.info.nodata ?? 0);
+      return this.noted(index, new ARRAYS[dtype](expected / bytesPerSample).fill(this.info.nodata ?? 0));
     }
     const raw = this.sync ? this.readSync(index) : await this.readAsync(index);
     let bytes: Uint8Array;
@@ -439,13 +462,28 @@ class GeoTiffReader implements RasterReader {
     // Horizontal differencing adds samples, so they must be in host order first; the floating-point
     // predictor reassembles bytes from their planes and yields host order itself (as libtiff's fpAcc).
     if (!littleEndian && bytesPerSample > 1 && predictor !== 3) swapBytes(bytes.subarray(0, expected), bytesPerSample);
+    let found: boolean | undefined;
     if (predictor === 2) {
       const stride = this.info.planar === 'band' ? 1 : this.layout.samplesPerPixel;
-      undoDifferencing(bytes.subarray(0, expected), bytesPerSample, this.info.tileWidth * stride, stride);
+      const nodata = this.integerNodata();
+      // A nodata value that is not an integer is in no block: nothing to look for.
+      found = undoDifferencing(bytes.subarray(0, expected), bytesPerSample, this.info.tileWidth * stride, stride, Number.isInteger(nodata) ? nodata : undefined);
     } else if (predictor !== 1) {
       bytes = new Uint8Array(await this.layout.predictorDecoder.decode(toArrayBuffer(bytes)));
     }
-    return new ARRAYS[dtype](bytes.buffer, bytes.byteOffset, expected / bytesPerSample);
+    return this.noted(index, new ARRAYS[dtype](bytes.buffer, bytes.byteOffset, expected / bytesPerSample), found);
+  }
+
+  /** The nodata value where samples compare to it exactly (integer rasters). */
+  private integerNodata(): number | undefined {
+    return this.info.dtype.startsWith('float') ? undefined : this.info.nodata;
+  }
+
+  /** Records whether `block` holds the integer nodata value (`found`, where decoding already looked). */
+  private noted(index: number, block: Block, found?: boolean): Block {
+    const nodata = this.integerNodata();
+    if (nodata !== undefined) this.nodataFound[index] = (found ?? block.indexOf(nodata) >= 0) ? 2 : 1;
+    return block;
   }
 }
 
@@ -453,50 +491,24 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-/** Undoes TIFF horizontal differencing (predictor 2) in place; integer overflow wraps as the encoder's did. */
-function undoDifferencing(bytes: Uint8Array, bytesPerSample: number, rowSamples: number, stride: number): void {
+/**
+ * Undoes TIFF horizontal differencing (predictor 2) in place; integer overflow wraps as the encoder's did.
+ * Where it looks for the integer `find` on the way (8- and 16-bit band-separate samples), returns whether
+ * a sample holds it, compared by its low bits (so -1 also finds 65535: a false "found" only costs the
+ * caller a search); false without one.
+ */
+function undoDifferencing(bytes: Uint8Array, bytesPerSample: number, rowSamples: number, stride: number, find?: number): boolean | undefined {
   const len = bytes.byteLength / bytesPerSample;
-  const v =
-    bytesPerSample === 1
-      ? bytes
-      : bytesPerSample === 2
-        ? new Uint16Array(bytes.buffer, bytes.byteOffset, len)
-        : new Uint32Array(bytes.buffer, bytes.byteOffset, len);
-  if (stride === 1) {
-    for (let row = 0; row < len; row += rowSamples) runningSum(v, row, Math.min(row + rowSamples, len), bytesPerSample);
-    return;
+  if (stride === 1 && bytesPerSample <= 2) {
+    // Band-separate 8- and 16-bit samples, the common case: WebAssembly SIMD, eight or sixteen at a time.
+    return predictorKernels().accumulate(bytesPerSample === 1 ? bytes : new Uint16Array(bytes.buffer, bytes.byteOffset, len), rowSamples, find);
   }
+  const v = bytesPerSample === 1 ? bytes : bytesPerSample === 2 ? new Uint16Array(bytes.buffer, bytes.byteOffset, len) : new Uint32Array(bytes.buffer, bytes.byteOffset, len);
   for (let row = 0; row < len; row += rowSamples) {
     const end = Math.min(row + rowSamples, len);
     for (let i = row + stride; i < end; i++) v[i] += v[i - stride];
   }
-}
-
-/**
- * One row of band-sequential samples: every sample becomes the sum of those up to it. The sum is carried
- * in a local, four samples at a time, instead of each sample re-reading the one just stored: 3.8× faster
- * on a 20 m tile (0.86 → 0.22 s for 6292 blocks of 256²). Stores wrap to the sample width themselves;
- * the carry is wrapped once per four samples so it stays a small integer.
- */
-function runningSum(v: Uint8Array | Uint16Array | Uint32Array, start: number, end: number, bytesPerSample: number): void {
-  const mask = bytesPerSample === 1 ? 0xff : 0xffff;
-  let acc = v[start];
-  let i = start + 1;
-  for (; i + 3 < end; i += 4) {
-    const a0 = acc + v[i];
-    const a1 = a0 + v[i + 1];
-    const a2 = a1 + v[i + 2];
-    const a3 = a2 + v[i + 3];
-    v[i] = a0;
-    v[i + 1] = a1;
-    v[i + 2] = a2;
-    v[i + 3] = a3;
-    acc = bytesPerSample === 4 ? a3 >>> 0 : a3 & mask;
-  }
-  for (; i < end; i++) {
-    acc = bytesPerSample === 4 ? (acc + v[i]) >>> 0 : (acc + v[i]) & mask;
-    v[i] = acc;
-  }
+  return undefined;
 }
 
 function swapBytes(bytes: Uint8Array, size: number): void {

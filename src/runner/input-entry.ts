@@ -69,7 +69,7 @@ async function prepare(m: ReaderMessage): Promise<void> {
       else fillModelInput(inputs[i], slot, w.raw, w.src, stage.bandIdx, stage.from, stage.side, cfg.scale, cfg.offset);
     });
   });
-  const masks = windows.map((w) => nodataMask(w.raw, w.src, cfg.union.length, cfg.grid.margin, cfg.grid.tile, isNodata, exactNodata));
+  const masks = windows.map((w) => (w.mayHoldNodata ? nodataMask(w.raw, w.src, cfg.union.length, cfg.grid.margin, cfg.grid.tile, isNodata, exactNodata) : undefined));
   reader.postMessage({ windows: windows.map((w) => w.raw) } satisfies WindowsBack, windows.map((w) => w.raw.buffer as ArrayBuffer));
   feed.postMessage({ batch: seq, inputs } satisfies FeedBatch, inputs.map((a) => a.buffer as ArrayBuffer));
   const transfer = masks.filter((x) => x !== undefined).map((a) => a.buffer as ArrayBuffer);

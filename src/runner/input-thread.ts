@@ -40,6 +40,8 @@ export interface ReadWindow {
   block: Block;
   src: BlockSource;
   raw: RawSamples;
+  /** Whether the window may hold nodata (RasterReader.mayHoldNodata); where not, there is no mask to make. */
+  mayHoldNodata: boolean;
 }
 
 /** Reading thread → input thread: a batch of windows, the end, or what went wrong. */

@@ -61,7 +61,12 @@ async function read(): Promise<void> {
       const turn = started.then(() => windowOf(union.length * src.width * src.height));
       started = turn.then(() => undefined);
       pending.push(
-        queued(turn.then(async (into) => ({ block, src, raw: (await reader.readWindow(src.x0, src.y0, src.width, src.height, union, into)) as RawSamples }))),
+        queued(
+          turn.then(async (into) => {
+            const raw = (await reader.readWindow(src.x0, src.y0, src.width, src.height, union, into)) as RawSamples;
+            return { block, src, raw, mayHoldNodata: reader.mayHoldNodata(src.x0, src.y0, src.width, src.height, union) };
+          }),
+        ),
       );
     };
     for (let i = 0; i < cfg.prefetch * cfg.batch; i++) startRead();

@@ -171,6 +171,55 @@ describe('the block cache in scan order', () => {
   });
 });
 
+describe('mayHoldNodata', () => {
+  // 64 × 64 px, two bands, 32² px blocks; nodata 0 only in band 1 of block (1, 1), every other sample ≥ 1.
+  async function writeWith(name: string, opts: { dtype: 'uint8' | 'uint16' | 'float32'; predictor?: 1 | 2; nodata?: number }): Promise<string> {
+    const file = path.join(dir, name);
+    const w = await TiledTiffWriter.create(file, { width: 64, height: 64, bands: 2, tileSize: 32, ...opts });
+    for (let ty = 0; ty < 2; ty++) {
+      for (let tx = 0; tx < 2; tx++) {
+        const tile = (opts.dtype === 'uint8' ? new Uint8Array(2048) : opts.dtype === 'uint16' ? new Uint16Array(2048) : new Float32Array(2048)).map((_, i) => 1 + ((i * 7 + tx * 3) % 200));
+        if (tx === 1 && ty === 1) tile[1024 + 5 * 32 + 17] = 0;
+        await w.writeTile(tx, ty, tile);
+      }
+    }
+    await w.close();
+    return file;
+  }
+
+  // Predictor 2 on 8 and 16 bits looks on the way (WebAssembly); without a predictor, a search per block.
+  it.each([
+    ['uint16, predictor 2', 'uint16', 2],
+    ['uint8, predictor 2', 'uint8', 2],
+    ['uint16, no predictor', 'uint16', 1],
+  ] as const)('%s: false only for windows whose blocks, in the bands read, were decoded without nodata', async (name, dtype, predictor) => {
+    const reader = await openRaster(await writeWith(`nd-${dtype}-${predictor}.tif`, { dtype, predictor, nodata: 0 }));
+    try {
+      expect(reader.mayHoldNodata(0, 0, 32, 32), 'nothing read yet').toBe(true);
+      await reader.readWindow(0, 0, 64, 64);
+      expect(reader.mayHoldNodata(0, 0, 32, 32)).toBe(false);
+      expect(reader.mayHoldNodata(0, 0, 40, 20, [1])).toBe(false);
+      expect(reader.mayHoldNodata(16, 16, 32, 32)).toBe(true);
+      expect(reader.mayHoldNodata(32, 32, 32, 32, [0])).toBe(false);
+      expect(reader.mayHoldNodata(32, 32, 32, 32, [1])).toBe(true);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('is false without a nodata value and true for float rasters', async () => {
+    for (const [file, expected] of [
+      [await writeWith('nd-none.tif', { dtype: 'uint16', predictor: 2 }), false],
+      [await writeWith('nd-float.tif', { dtype: 'float32', nodata: 0 }), true],
+    ] as const) {
+      const reader = await openRaster(file);
+      await reader.readWindow(0, 0, 64, 64);
+      expect(reader.mayHoldNodata(0, 0, 32, 32), file).toBe(expected);
+      await reader.close();
+    }
+  });
+});
+
 describe('openRaster errors', () => {
   it('names a missing file and how to fix it', async () => {
     await expectInputError(openRaster(path.join(dir, 'nope.tif')), /cannot open raster .*nope\.tif \(ENOENT\) — check the path/);

@@ -97,5 +97,14 @@ describe('pre-processing', () => {
     const mask = nodataMask(raw, src, 2, 0, 3, (v) => v === 0, 0)!;
     expect(Array.from(mask)).toEqual([0, 0, 0, 0, 1, 0, 1, 0, 1]);
     expect(nodataMask(raw, src, 2, 0, 3, (v) => v === 10, 10)).toBeUndefined();
+    // Nodata in the window's margin only is found by the search over the whole window, yet marks nothing.
+    const inner = makePatchGrid(100, 100, 24, 4);
+    const block = blockSource(inner, { index: 7, tileX: 1, tileY: 1, x: 16, y: 16 });
+    const window = new Uint16Array(2 * block.width * block.height).fill(3);
+    window[block.width * block.height] = 0;
+    expect(nodataMask(window, block, 2, 4, 16, (v) => v === 0, 0)).toBeUndefined();
+    window[block.width * block.height + 4 * block.width + 5] = 0;
+    const marked = nodataMask(window, block, 2, 4, 16, (v) => v === 0, 0)!;
+    expect(Array.from(marked).flatMap((m, i) => (m ? [i] : []))).toEqual([1]);
   });
 });

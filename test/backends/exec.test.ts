@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { resolveModel } from '../../src/models/registry.js';
 import type { JobModel } from '../../src/runner/job.js';
 import { repoRoot } from '../helpers/cli.js';
 import { haveShared, sharedModelsDir } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 const script = path.join(repoRoot, 'scripts', 'exec-backend-ort.mjs');
 const standIn = ['{model}', '-d', 'CPU', '-niter', '{niter}', '-i', '{input}', '-shape', '{shape}', '-o', '{output}'];
@@ -65,7 +65,7 @@ describe('exec backend through the onnxruntime stand-in', () => {
   };
 
   beforeAll(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'hil-exec-test-'));
+    dir = tempDir('hil-exec-test-');
     if (!haveShared()) return;
     const entry = resolveModel('CNN_corrector', sharedModelsDir);
     manifest = entry.manifest;

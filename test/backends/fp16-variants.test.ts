@@ -1,6 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
@@ -11,6 +9,7 @@ import { decodeModel, halfToFloat32 } from '../../src/models/onnx-writer.js';
 import { resolveModel } from '../../src/models/registry.js';
 import { buildVariant } from '../../src/models/variants.js';
 import { haveShared, sharedModelsDir } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 describe('float32 → float16 rounding', () => {
   it('matches IEEE 754 half bit patterns, including ties, subnormals and overflow', () => {
@@ -40,7 +39,7 @@ describe('float32 → float16 rounding', () => {
 });
 
 describe('model variants', () => {
-  const outDir = mkdtempSync(path.join(os.tmpdir(), 'hil-variants-'));
+  const outDir = tempDir('hil-variants-');
 
   it('stores the weights as FP16 and changes outputs by no more than FP16 rounding allows', async () => {
     if (!haveShared()) return;

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkBackendServes } from '../../src/backends/capabilities.js';
@@ -11,6 +10,7 @@ import { ModelManifestSchema, type ModelManifestInput } from '../../src/models/m
 import { readOpenVinoIr } from '../../src/models/openvino-ir.js';
 import { haveShared, sharedModelsDir } from '../helpers/shared.js';
 import { hilErrorOf } from '../helpers/errors.js';
+import { tempDir } from '../helpers/temp.js';
 
 const base: ModelManifestInput = {
   schema: 'hil.model/1',
@@ -59,7 +59,7 @@ describe('backend capabilities', () => {
 
 describe('OpenVINO IR manifests', () => {
   it('pairs the .xml with its .bin, and says which file is missing', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-ir-'));
+    const dir = tempDir('hil-ir-');
     const xml = path.join(dir, 'm.xml');
     writeFileSync(xml, '<net/>');
     expect(() => modelFiles(manifest(), xml)).toThrow(/no weights file .*m\.bin/);

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExecToolSchema } from '../../src/backends/exec-tool.js';
@@ -10,6 +9,7 @@ import { ResultRecordSchema } from '../../src/results/schema.js';
 import { BUILTIN_PROFILES } from '../../src/targets/builtin-profiles.js';
 import { hil, repoRoot } from '../helpers/cli.js';
 import { haveShared, sharedModelsDir } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 const local = BUILTIN_PROFILES.find((p) => p.name === 'local')!;
 const script = path.join(repoRoot, 'scripts', 'exec-backend-ort.mjs');
@@ -38,7 +38,7 @@ describe('bench worker', () => {
     const o = await launchBench(local, { model: model([process.execPath, script, '-m', '{model}', '-d', 'CPU', '-niter', '{niter}', '-i', '{input}', '-shape', '{shape}']), patch: 64, toolIterations: 9 });
     expect(o.backend).toMatchObject({ backend: 'exec', device: 'MYRIAD' });
     expect(o.result.steady).toMatchObject({ source: 'tool', iterations: 9, p99Ms: null, rmePct: null });
-    const silent = path.join(mkdtempSync(path.join(os.tmpdir(), 'hil-bench-')), 'silent.mjs');
+    const silent = path.join(tempDir('hil-bench-'), 'silent.mjs');
     writeFileSync(silent, "console.log('ok');\n");
     const err = await launchBench(local, { model: model([process.execPath, silent]), patch: 64 }).catch((x: unknown) => x);
     expect(err).toBeInstanceOf(HilError);
@@ -49,7 +49,7 @@ describe('bench worker', () => {
 describe('hil bench', () => {
   it('writes a result record; refuses a device the target lacks without writing one', () => {
     if (!haveShared()) return;
-    const out = mkdtempSync(path.join(os.tmpdir(), 'hil-bench-out-'));
+    const out = tempDir('hil-bench-out-');
     const env = { HIL_MODELS_DIR: sharedModelsDir };
     const ok = hil(['bench', '--model', 'CNN_corrector_phisat2', '--patch', '64', '--time', '150', '--out', out, '--json'], env);
     expect(ok.code, ok.stderr).toBe(0);

@@ -1,15 +1,15 @@
-import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gdal, hil } from '../helpers/cli.js';
 import { haveShared, sharedDataDir, sharedModelsDir } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ready = haveShared('models/dtacsnet');
 
 /** Every bad input: one line on stderr naming problem and fix, exit 2, and nothing left that looks like a result. */
 function expectCleanRefusal(args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}) {
-  const out = mkdtempSync(path.join(os.tmpdir(), 'hil-bad-'));
+  const out = tempDir('hil-bad-');
   const r = hil([...args, '--out', out], env);
   expect(r.code).toBe(2);
   const lines = r.stderr.trim().split('\n');
@@ -26,7 +26,7 @@ describe.runIf(ready)('hil run refuses bad input cleanly', () => {
   it('a missing input', () => expectCleanRefusal([...base, '--input', '/nonexistent/tile.tif'], /does not exist/));
 
   it('an input that is not a GeoTIFF', () => {
-    const f = path.join(mkdtempSync(path.join(os.tmpdir(), 'hil-txt-')), 'tile.tif');
+    const f = path.join(tempDir('hil-txt-'), 'tile.tif');
     writeFileSync(f, 'this is not a TIFF\n'.repeat(100));
     expectCleanRefusal([...base, '--input', f], /TIFF/i);
   });
@@ -35,7 +35,7 @@ describe.runIf(ready)('hil run refuses bad input cleanly', () => {
     expectCleanRefusal([...base, '--ac-model', 'CNN_corrector', '--input', path.join(sharedDataDir, 'ukis-csmask/sentinel2_toa.tif'), '--bands', 'B02,B03,B04,B08,B11,B12'], /lacks bands B01, B05, B06, B07, B8A, B09, B10/));
 
   it('a model file whose sha256 does not match its manifest', () => {
-    const models = mkdtempSync(path.join(os.tmpdir(), 'hil-models-'));
+    const models = tempDir('hil-models-');
     cpSync(path.join(sharedModelsDir, 'dtacsnet'), path.join(models, 'dtacsnet'), { recursive: true });
     chmodSync(path.join(models, 'dtacsnet/onnx'), 0o755);
     chmodSync(path.join(models, 'dtacsnet/onnx/CNN_corrector.onnx'), 0o644);
@@ -48,7 +48,7 @@ describe.runIf(ready)('hil run refuses bad input cleanly', () => {
   it('an unknown model id', () => expectCleanRefusal([...base, '--ac-model', 'CNN_nonexistent'], /unknown model CNN_nonexistent/));
 
   it('an output folder that is not writable', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-ro-'));
+    const dir = tempDir('hil-ro-');
     const file = path.join(dir, 'a-file');
     writeFileSync(file, '');
     const r = hil([...base, '--out', path.join(file, 'results')]);
@@ -63,7 +63,7 @@ describe.runIf(ready)('hil run refuses bad input cleanly', () => {
   });
 
   it('a truncated GeoTIFF (a real tile cut in half)', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-cut-'));
+    const dir = tempDir('hil-cut-');
     const tile = path.join(dir, 'tile.tif');
     expect(hil(['data', 'synth', '--res', '60', '--size', '600', '--out', tile]).code).toBe(0);
     const bytes = readFileSync(tile);
@@ -72,7 +72,7 @@ describe.runIf(ready)('hil run refuses bad input cleanly', () => {
   });
 
   it('a GeoTIFF whose header is whole but a block in the middle is damaged (found mid-run, by the input thread)', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-damaged-'));
+    const dir = tempDir('hil-damaged-');
     const tile = path.join(dir, 'tile.tif');
     expect(hil(['data', 'synth', '--res', '60', '--size', '600', '--out', tile]).code).toBe(0);
     const bytes = readFileSync(tile);
@@ -84,7 +84,7 @@ describe.runIf(ready)('hil run refuses bad input cleanly', () => {
   });
 
   it('an input of 8-bit samples, which cannot hold L1C digital numbers', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-u8-'));
+    const dir = tempDir('hil-u8-');
     const src = path.join(dir, 'tile.tif');
     expect(hil(['data', 'synth', '--res', '60', '--size', '256', '--out', src]).code).toBe(0);
     const u8 = path.join(dir, 'u8.tif');

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderTable1Markdown } from '../../src/report/table1.js';
 import { ResultRecordSchema } from '../../src/results/schema.js';
 import { hil, repoRoot } from '../helpers/cli.js';
 import { haveShared, sharedModelsDir } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ready = haveShared('models/dtacsnet');
 
@@ -43,7 +43,7 @@ function vpuBoardConfig(dir: string): string {
 
 describe.runIf(ready)('per-stage device plans', () => {
   it('runs SC on the exec-served device and AC on the CPU, and records each stage’s device', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-devices-'));
+    const dir = tempDir('hil-devices-');
     const r = hil(['--config', vpuBoardConfig(dir), 'run', '--target', 'vpu-board', '--res', '60', '--scenario', 'both', '--device', 'sc=MYRIAD,ac=CPU', '--sc-model', 'baseline-cloud-6b', '--ac-model', 'CNN_corrector', '--patch', '1024', '--models-dir', sharedModelsDir, '--out', dir, '--json']);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('hil:'))).toEqual([]);
     expect(r.code).toBe(0);
@@ -56,7 +56,7 @@ describe.runIf(ready)('per-stage device plans', () => {
   });
 
   it('refuses a device the target lacks before anything runs', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-devices-'));
+    const dir = tempDir('hil-devices-');
     const r = hil(['--config', vpuBoardConfig(dir), 'run', '--target', 'vpu-board', '--res', '60', '--device', 'GPU', '--out', dir]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/has no device GPU/);

@@ -1,11 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ResultRecordSchema } from '../../src/results/schema.js';
 import { renderTable1Markdown } from '../../src/report/table1.js';
 import { hil } from '../helpers/cli.js';
 import { haveRoot, haveShared, sharedModelsDir } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ready = haveShared('models/dtacsnet') && haveRoot('emulating a target with cgroups');
 
@@ -37,7 +37,7 @@ function runOn(config: string, out: string) {
 
 describe.runIf(ready)('emulated targets run under a kernel-enforced memory limit', () => {
   it('records a run that needs more than the limit as oom ("Memory crash")', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-oom-'));
+    const dir = tempDir('hil-oom-');
     const r = runOn(boardConfig(dir, 120_000_000), dir);
     expect(r.code).toBe(1);
     const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'hil.config.json');
@@ -54,7 +54,7 @@ describe.runIf(ready)('emulated targets run under a kernel-enforced memory limit
   });
 
   it('completes a run that fits, with the cgroup peak recorded under the limit', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-fit-'));
+    const dir = tempDir('hil-fit-');
     const r = runOn(boardConfig(dir, 1_700_000_000), dir);
     expect(r.code).toBe(0);
     const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveModel } from '../../src/models/registry.js';
@@ -10,8 +9,9 @@ import { SCHED_IDLE, processThreads } from '../../src/runner/thread-priority.js'
 import { runAttempt } from '../../src/scenarios/execute.js';
 import { localSession } from '../../src/targets/local.js';
 import { haveProc, haveRoot, haveShared, sharedModelsDir } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-floor-'));
+const dir = tempDir('hil-floor-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The corrector's floor on a 1200 px 60 m tile (written once): 3 × 3 patches of 512 px. */

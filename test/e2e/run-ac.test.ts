@@ -1,17 +1,17 @@
-import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readPtStateDict } from '../../src/models/pt-import.js';
 import { ResultRecordSchema, type ResultRecord } from '../../src/results/schema.js';
 import { gdal, hil } from '../helpers/cli.js';
 import { haveShared, haveTool, sharedModelsDir } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ready = haveShared('models/dtacsnet') && haveTool('gdalinfo');
 
 /** Reads a window of a raster through GDAL (independent of hil's reader) as band-sequential numbers. */
 function gdalWindow(file: string, x: number, y: number, w: number, h: number, type: 'UInt16'): { bands: number; data: Uint16Array } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-win-'));
+  const dir = tempDir('hil-win-');
   const out = path.join(dir, 'win.bin');
   gdal('gdal_translate', ['-q', '-of', 'ENVI', '-ot', type, '-co', 'INTERLEAVE=BSQ', '-srcwin', `${x}`, `${y}`, `${w}`, `${h}`, file, out]);
   const buf = readFileSync(out);
@@ -23,7 +23,7 @@ function gdalWindow(file: string, x: number, y: number, w: number, h: number, ty
 describe.runIf(ready)('hil run --target local --res 60 --scenario ac with the real CNN_corrector', () => {
   let record: ResultRecord;
   let resultFile: string;
-  const outDir = mkdtempSync(path.join(os.tmpdir(), 'hil-e2e-ac-'));
+  const outDir = tempDir('hil-e2e-ac-');
 
   beforeAll(() => {
     const r = hil(['run', '--target', 'local', '--res', '60', '--scenario', 'ac', '--ac-model', 'CNN_corrector', '--models-dir', sharedModelsDir, '--out', outDir, '--json']);
@@ -141,7 +141,7 @@ describe.runIf(ready)('hil run --target local --res 60 --scenario ac with the re
 
   it('gives the same pixels with patches in batches of three, the last batch short', () => {
     // 16 patches of 512 px: five batches of three and one of one.
-    const out = mkdtempSync(path.join(os.tmpdir(), 'hil-e2e-ac-batch-'));
+    const out = tempDir('hil-e2e-ac-batch-');
     try {
       const r = hil(['run', '--target', 'local', '--res', '60', '--scenario', 'ac', '--ac-model', 'CNN_corrector', '--models-dir', sharedModelsDir, '--batch', '3', '--out', out, '--json']);
       expect(r.stderr).toBe('');

@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attr, encodeModel, OnnxGraphBuilder } from '../../src/models/onnx-writer.js';
 import { L1C_BANDS } from '../../src/raster/bands.js';
 import { gdal, hil } from '../helpers/cli.js';
 import { haveTool } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ready = haveTool('gdal_translate');
 
@@ -66,7 +66,7 @@ describe.runIf(ready)('tiled scene classification has no seams', () => {
   };
 
   beforeAll(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'hil-seams-'));
+    dir = tempDir('hil-seams-');
     model = writeConvClassifier(dir);
     tile = path.join(dir, 'tile.tif');
     expect(hil(['data', 'synth', '--res', '60', '--size', '480', '--seed', '3', '--out', tile]).code).toBe(0);

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ResultRecordSchema } from '../../src/results/schema.js';
 import { hil } from '../helpers/cli.js';
 import { haveRoot, haveShared, haveTool } from '../helpers/shared.js';
 import { FAKE_L2A_PROCESS, makeL1CSafe } from '../sen2cor/l1c-safe.js';
+import { tempDir } from '../helpers/temp.js';
 
 // Sen2Cor cannot be installed here (ESA's installer is on no reachable registry): these runs use the
 // project's test double, which has L2A_Process's CLI, output tree and exit codes, and can hog memory.
@@ -13,7 +13,7 @@ const ready = haveShared('data/s2cloudless-optimized') && haveTool('gdal_transla
 
 describe.runIf(ready)('hil sen2cor records the baseline beside DTACSNet', () => {
   it('times a run and names the Sen2Cor version', () => {
-    const out = mkdtempSync(path.join(os.tmpdir(), 'hil-s2c-'));
+    const out = tempDir('hil-s2c-');
     const r = hil(['sen2cor', '--safe', makeL1CSafe(), '--res', '60', '--l2a-process', FAKE_L2A_PROCESS, '--out', out, '--json']);
     expect(r.code).toBe(0);
     const { record } = JSON.parse(r.stdout);
@@ -26,7 +26,7 @@ describe.runIf(ready)('hil sen2cor records the baseline beside DTACSNet', () => 
   });
 
   it('shows a Sen2Cor killed by the board’s memory limit as "Memory crash" in hil report', () => {
-    const out = mkdtempSync(path.join(os.tmpdir(), 'hil-s2c-oom-'));
+    const out = tempDir('hil-s2c-oom-');
     const config = path.join(out, 'hil.config.json');
     writeFileSync(
       config,

@@ -1,11 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResultRecordSchema, type ResultRecord } from '../../src/results/schema.js';
 import { gdal, hil } from '../helpers/cli.js';
 import { haveShared, sharedModelsDir } from '../helpers/shared.js';
 import { canRunSshd, startSshd } from '../helpers/sshd.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ready = haveShared('models/dtacsnet') && canRunSshd();
 
@@ -38,7 +38,7 @@ describe.runIf(ready)('a board over SSH (a real sshd on loopback), capped by a m
 
   beforeAll(async () => {
     sshd = await startSshd();
-    dir = mkdtempSync(path.join(os.tmpdir(), 'hil-ssh-e2e-'));
+    dir = tempDir('hil-ssh-e2e-');
   });
   afterAll(async () => {
     await sshd?.stop();

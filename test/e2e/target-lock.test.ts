@@ -1,15 +1,13 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliEntry, hil } from '../helpers/cli.js';
 import { haveShared, sharedModelsDir } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 /** A run of three repeats in its own cache, resolved once it is measuring (it holds the lock by then). */
 async function busyTarget(): Promise<{ cache: string; out: string; first: ChildProcessWithoutNullStreams; done: Promise<number | null> }> {
-  const cache = mkdtempSync(path.join(os.tmpdir(), 'hil-lock-cache-'));
-  const out = mkdtempSync(path.join(os.tmpdir(), 'hil-lock-'));
+  const cache = tempDir('hil-lock-cache-');
+  const out = tempDir('hil-lock-');
   // Warm the cache so the first run is a run, not a tile generation.
   expect(hil(['run', '--res', '60', '--ac-model', 'no-correction', '--out', out], { HIL_CACHE_DIR: cache }).code).toBe(0);
   const first = spawn(process.execPath, [cliEntry, 'run', '--res', '60', '--ac-model', 'no-correction', '--repeat', '3', '--out', out, '--json'], {

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { accuracyForOutputs } from '../../src/eval/accuracy.js';
@@ -10,12 +9,13 @@ import { resolveModel } from '../../src/models/registry.js';
 import { loadDataset, type DatasetSample } from '../../src/sen2cor-adapter/dataset.js';
 import { gdal, hil } from '../helpers/cli.js';
 import { haveShared, haveTool, sharedDataDir, sharedModelsDir } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ready = haveShared('data/sen2r') && haveShared('data/ukis-csmask') && haveTool('gdal_translate');
 const phisat2 = resolveModel('CNN_corrector_phisat2', undefined).manifest;
 
 describe.runIf(ready)('accuracyForOutputs on real rasters', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-acc-'));
+  const dir = tempDir('hil-acc-');
   let sample: DatasetSample;
   /** Stand-in AC output: the TOA bands B02–B08 themselves, as uint16 ×10⁴ like the runner writes. */
   let toaAsOutput: string;
@@ -123,7 +123,7 @@ describe.runIf(ready)('hil eval refusals', () => {
   });
 
   it('does not run a synthetic-weight model and reports its accuracy as not applicable', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-synth-'));
+    const dir = tempDir('hil-synth-');
     const manifest = { ...resolveModel('baseline-cloud-rgb', undefined).manifest, id: 'synthetic-sc', weights: 'synthetic', file: 'absent.onnx' };
     writeFileSync(path.join(dir, 'synthetic-sc.json'), JSON.stringify(manifest));
     const r = hil(['eval', '--dataset', 'cloudsen12-roi1746', '--sc-model', path.join(dir, 'synthetic-sc.json'), '--data-dir', sharedDataDir, '--json']);

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { gdal } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 
 /**
  * A whole (small) raster read through GDAL, independent of hil's reader: band-sequential values as
@@ -10,7 +10,7 @@ import { gdal } from '../helpers/cli.js';
 export function gdalRead(file: string): { width: number; height: number; bands: number; data: Float64Array } {
   const info = JSON.parse(gdal('gdalinfo', ['-json', file]));
   const [width, height] = info.size as [number, number];
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-gdal-'));
+  const dir = tempDir('hil-gdal-');
   try {
     const out = path.join(dir, 'r.bin');
     gdal('gdal_translate', ['-q', '-of', 'ENVI', '-ot', 'Float64', '-co', 'INTERLEAVE=BSQ', file, out]);

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
@@ -11,6 +10,7 @@ import type { ResultRecord } from '../../src/results/schema.js';
 import { hil } from '../helpers/cli.js';
 import { record, type RecordSpec } from '../results/records.js';
 import { hilErrorOf } from '../helpers/errors.js';
+import { tempDir } from '../helpers/temp.js';
 
 const base = [1000, 1010, 1020, 1030, 1040, 1050];
 const slow = base.map((t) => t * 1.2);
@@ -116,7 +116,7 @@ describe('JUnit output', () => {
 });
 
 describe('hil gate (CLI)', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-gate-cli-'));
+  const dir = tempDir('hil-gate-cli-');
   const write = (name: string, records: ResultRecord[]) => {
     const d = path.join(dir, name);
     mkdirSync(d, { recursive: true });

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { SshConnectOptions } from '../../src/targets/ssh.js';
+import { tempDir } from './temp.js';
 
 const execFileP = promisify(execFile);
 const SSHD = '/usr/sbin/sshd';
@@ -87,7 +88,7 @@ export async function generateKey(file: string): Promise<string> {
 
 /** Starts a real OpenSSH server on 127.0.0.1 with throwaway host and user keys, logging in as the current user. */
 export async function startSshd(): Promise<SshdFixture> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hil-sshd-'));
+  const dir = tempDir('hil-sshd-');
   await fs.mkdir('/run/sshd', { recursive: true });
   const hostKey = path.join(dir, 'host_ed25519');
   const userKey = path.join(dir, 'user_ed25519');

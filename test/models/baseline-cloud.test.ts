@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BASELINE_CLOUD_BUILDS, buildBaselineCloudOnnx, cloudRulesFor, writeBaselineCloudModels } from '../../src/models/baseline-cloud.js';
 import { readManifest } from '../../src/models/registry.js';
 import { repoRoot } from '../helpers/cli.js';
 import { runOnce } from './ort-helpers.js';
+import { tempDir } from '../helpers/temp.js';
 
 /** Reflectance pixels with an obvious class each, per band order B02 B03 B04 [B08 B11 B12]. */
 const PIXELS: { name: string; rgb: [number, number, number]; nirSwir: [number, number, number]; cls: number }[] = [
@@ -52,7 +52,7 @@ describe('baseline cloud classifier', () => {
   });
 
   it('ships builds in models/ that are exactly what the builder writes', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-baseline-'));
+    const dir = tempDir('hil-baseline-');
     const built = await writeBaselineCloudModels(dir);
     expect(built.map((b) => b.manifest.id).sort()).toEqual(Object.keys(BASELINE_CLOUD_BUILDS).sort());
     for (const b of built) {

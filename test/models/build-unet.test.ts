@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUnetModelFile } from '../../src/models/build-unet.js';
 import { ModelManifestSchema } from '../../src/models/manifest.js';
 import { decodeModel } from '../../src/models/onnx-writer.js';
 import { haveShared, sharedModelsDir } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 let dir: string;
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'hil-build-unet-'));
+  dir = tempDir('hil-build-unet-');
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -1,15 +1,15 @@
 import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerData } from '../../src/cli/data.js';
 import { HilError } from '../../src/errors.js';
 import { openRaster } from '../../src/raster/tiff-reader.js';
+import { tempDir } from '../helpers/temp.js';
 
 let dir: string;
 beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(tmpdir(), 'hil-data-cli-'));
+  dir = tempDir('hil-data-cli-');
 });
 afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { tempDir } from '../helpers/temp.js';
 
 /** `gdalinfo -json` of a file, parsed. */
 export async function gdalInfo(file: string, ...flags: string[]): Promise<GdalInfo> {
@@ -22,7 +22,7 @@ export interface GdalInfo {
  * Raw binary avoids text formats that reorder rows (AAIGrid flips images without a north-up transform).
  */
 export async function gdalWindow(file: string, x: number, y: number, w: number, h: number, bands?: number[]): Promise<Buffer> {
-  const dir = await fs.mkdtemp(path.join(tmpdir(), 'hil-gdal-'));
+  const dir = tempDir('hil-gdal-');
   try {
     const out = path.join(dir, 'w.bin');
     const bandFlags = (bands ?? []).flatMap((b) => ['-b', String(b + 1)]);

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
@@ -9,10 +8,11 @@ import { writeSyntheticTile } from '../../src/raster/synth.js';
 import { openRaster } from '../../src/raster/tiff-reader.js';
 import { haveTool } from '../helpers/shared.js';
 import { gdalInfo } from './gdal.js';
+import { tempDir } from '../helpers/temp.js';
 
 let dir: string;
 beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(tmpdir(), 'hil-synth-'));
+  dir = tempDir('hil-synth-');
 });
 afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });

@@ -1,5 +1,4 @@
 import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { shiftGeo } from '../../src/raster/geo.js';
 import { TiledTiffWriter } from '../../src/raster/tiff-writer.js';
 import { haveShared, haveTool, sharedDataDir } from '../helpers/shared.js';
 import { bytesOf, gdalInfo, gdalWindow } from './gdal.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ready = haveTool('gdal_translate') && haveShared('data/sen2r');
 const sen2r = path.join(sharedDataDir, 'sen2r/S2A1C_20170703_022_Barbellino_TOA_10.tif');
@@ -17,7 +17,7 @@ const cloudsen = path.join(sharedDataDir, 'cloudsen12-figures/ROI_1746/high/low-
 
 let dir: string;
 beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(tmpdir(), 'hil-reader-'));
+  dir = tempDir('hil-reader-');
 });
 afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });

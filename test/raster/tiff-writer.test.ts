@@ -1,16 +1,16 @@
 import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TiledTiffWriter, type TiffWriterOptions } from '../../src/raster/tiff-writer.js';
 import { openRaster } from '../../src/raster/tiff-reader.js';
 import { haveShared, haveTool, sharedDataDir } from '../helpers/shared.js';
 import { bytesOf, gdalInfo, gdalWindow } from './gdal.js';
+import { tempDir } from '../helpers/temp.js';
 
 const gdal = haveTool('gdalinfo');
 let dir: string;
 beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(tmpdir(), 'hil-writer-'));
+  dir = tempDir('hil-writer-');
 });
 afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });

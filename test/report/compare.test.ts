@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareTargets, comparisonView } from '../../src/report/compare.js';
@@ -7,6 +6,7 @@ import { BUILTIN_PROFILES } from '../../src/targets/builtin-profiles.js';
 import type { TargetProfile } from '../../src/targets/profile.js';
 import { hil } from '../helpers/cli.js';
 import { record } from '../results/records.js';
+import { tempDir } from '../helpers/temp.js';
 
 const profile = (name: string): TargetProfile => BUILTIN_PROFILES.find((p) => p.name === name)!;
 const board: TargetProfile = { ...profile('flatsat'), name: 'board', priceUsd: 20_000, powerW: 30 };
@@ -54,7 +54,7 @@ describe('compareTargets', () => {
 });
 
 describe('hil compare (CLI)', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-compare-'));
+  const dir = tempDir('hil-compare-');
   for (const r of records) writeFileSync(path.join(dir, `${r.id}.json`), JSON.stringify(r));
 
   it('prints the table and the missing targets, or JSON', () => {

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/model.js';
@@ -10,6 +9,7 @@ import { literatureRecords } from '../../src/results/literature.js';
 import { haveTool } from '../helpers/shared.js';
 import { sampleRecords } from './fixtures.js';
 import { decodePng, type Image } from './png.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ready = haveTool('chromium');
 
@@ -47,7 +47,7 @@ describe.runIf(ready)('the HTML report in headless Chromium', () => {
   let file: string;
 
   beforeAll(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'hil-html-'));
+    dir = tempDir('hil-html-');
     file = path.join(dir, 'report.html');
     writeFileSync(file, renderReport(buildReport([...sampleRecords(), ...literatureRecords()], { inputs: ['results'], skipped: [] }), 'html'));
   });

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/model.js';
@@ -7,6 +6,7 @@ import { renderReport } from '../../src/report/render.js';
 import { literatureRecords } from '../../src/results/literature.js';
 import { hil } from '../helpers/cli.js';
 import { sampleRecords } from './fixtures.js';
+import { tempDir } from '../helpers/temp.js';
 
 describe('report model', () => {
   const model = buildReport(sampleRecords(), { inputs: ['results'], skipped: [{ file: 'results/old.json', reason: 'written with schema hil.result/0' }], now: new Date('2026-01-02T03:04:05Z') });
@@ -84,7 +84,7 @@ describe('report model', () => {
 });
 
 describe('hil report (CLI)', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-report-cli-'));
+  const dir = tempDir('hil-report-cli-');
   const results = path.join(dir, 'results');
   const empty = path.join(dir, 'empty');
   for (const d of [results, empty]) mkdirSync(d);

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { comparable, describeDifferences, environmentDifferences, fingerprintId } from '../../src/results/fingerprint.js';
@@ -7,10 +6,11 @@ import { literatureRecords } from '../../src/results/literature.js';
 import { comparisonKey, deviceLabel, modelLabel, queryResults } from '../../src/results/query.js';
 import { loadResults } from '../../src/results/store.js';
 import { record } from './records.js';
+import { tempDir } from '../helpers/temp.js';
 
 describe('loadResults', () => {
   it('loads records and names every file it skips, with why', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-store-'));
+    const dir = tempDir('hil-store-');
     const good = record({ id: 'good' });
     writeFileSync(path.join(dir, 'a.json'), JSON.stringify(good));
     writeFileSync(path.join(dir, 'b.json'), JSON.stringify({ ...good, schema: 'hil.result/0' }));

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
 import { CLOUDSEN12_MAP, SCL_MAP, UKIS_CSMASK_MAP } from '../../src/metrics/labels.js';
 import { builtinDatasetNames, loadDataset } from '../../src/sen2cor-adapter/dataset.js';
 import { haveShared, haveTool, sharedDataDir } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 interface Info {
   size: [number, number];
@@ -79,7 +79,7 @@ describe.skipIf(!(haveShared('data') && haveTool('gdalinfo')))('built-in dataset
 });
 
 describe('user dataset manifests', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-dataset-'));
+  const dir = tempDir('hil-dataset-');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const write = (name: string, body: unknown) => {
     const file = path.join(dir, name);

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sharedDataDir } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 export const FAKE_L2A_PROCESS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/fake-sen2cor/L2A_Process');
 export const L1C_JP2_DIR = path.join(sharedDataDir, 's2cloudless-optimized');
@@ -31,7 +31,7 @@ ${offsets}    </Product_Image_Characteristics>
  * (links, so nothing from shared/ is copied). Returns the SAFE path.
  */
 export function makeL1CSafe(opts: { radioAddOffset?: number; omitBands?: string[] } = {}): string {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'hil-safe-'));
+  const root = tempDir('hil-safe-');
   const safe = path.join(root, L1C_NAME);
   const img = path.join(safe, 'GRANULE', 'L1C_T31TDH_A000734_20150726T105026', 'IMG_DATA');
   mkdirSync(img, { recursive: true });

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
@@ -7,6 +6,7 @@ import { runSen2Cor } from '../../src/sen2cor-adapter/run.js';
 import { parseSen2CorVersion } from '../../src/sen2cor-adapter/version.js';
 import { haveShared, haveTool } from '../helpers/shared.js';
 import { FAKE_L2A_PROCESS, makeL1CSafe } from './l1c-safe.js';
+import { tempDir } from '../helpers/temp.js';
 
 describe('parseSen2CorVersion', () => {
   it('reads the banner of 2.10 and older releases', () => {
@@ -25,7 +25,7 @@ const ready = haveShared('data/s2cloudless-optimized') && haveTool('gdal_transla
 describe.skipIf(!ready)('runSen2Cor with the fake L2A_Process', { timeout: 30_000 }, () => {
   const dirs: string[] = [];
   const tmp = () => {
-    const d = mkdtempSync(path.join(os.tmpdir(), 'hil-s2c-'));
+    const d = tempDir('hil-s2c-');
     dirs.push(d);
     return d;
   };

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
@@ -10,6 +9,7 @@ import { runSen2Cor } from '../../src/sen2cor-adapter/run.js';
 import { readL1CSafe, readL2ASafe } from '../../src/sen2cor-adapter/safe.js';
 import { haveShared, haveTool } from '../helpers/shared.js';
 import { FAKE_L2A_PROCESS, makeL1CSafe } from './l1c-safe.js';
+import { tempDir } from '../helpers/temp.js';
 
 interface GdalInfo {
   size: [number, number];
@@ -24,7 +24,7 @@ const ready = haveShared('data/s2cloudless-optimized') && haveTool('gdal_transla
 describe.skipIf(!ready)('SAFE products', { timeout: 30_000 }, () => {
   const dirs: string[] = [];
   const tmp = () => {
-    const d = mkdtempSync(path.join(os.tmpdir(), 'hil-safe-test-'));
+    const d = tempDir('hil-safe-test-');
     dirs.push(d);
     return d;
   };

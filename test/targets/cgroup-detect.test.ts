@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
 import { detectCgroupSupport } from '../../src/targets/cgroup-detect.js';
 import { createCgroup } from '../../src/targets/cgroup.js';
+import { tempDir } from '../helpers/temp.js';
 
 const MiB = 1024 * 1024;
 const temps: string[] = [];
@@ -14,7 +14,7 @@ afterEach(() => {
 
 /** A fake /proc/self and cgroup tree: `tree` maps paths below the fake root to file contents. */
 function fake(mountinfo: string[], selfCgroup: string, tree: Record<string, string>) {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'hil-cgfake-'));
+  const root = tempDir('hil-cgfake-');
   temps.push(root);
   const procRoot = path.join(root, 'proc');
   mkdirSync(path.join(procRoot, 'self'), { recursive: true });

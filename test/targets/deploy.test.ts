@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
@@ -11,6 +10,7 @@ import { deployBundle, probeRemotePlatform, runRemote } from '../../src/targets/
 import { RUNNER_ENV } from '../../src/targets/runner-env.js';
 import { connectSsh, type SshConnectOptions, type SshConnection } from '../../src/targets/ssh.js';
 import { canRunSshd, startSshd, type SshdFixture, connectOptionsFor } from '../helpers/sshd.js';
+import { tempDir } from '../helpers/temp.js';
 
 const enabled = canRunSshd();
 
@@ -84,7 +84,7 @@ async function cuttingProxy(port: number, limit: number): Promise<{ port: number
 
 function canMountTmpfs(): boolean {
   if (!enabled) return false;
-  const dir = fsMkdtemp();
+  const dir = tempDir('hil-tmpfs-probe-');
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' });
     execFileSync('umount', [dir], { stdio: 'ignore' });
@@ -97,14 +97,10 @@ function canMountTmpfs(): boolean {
   }
 }
 
-function fsMkdtemp(): string {
-  return execFileSync('mktemp', ['-d']).toString().trim();
-}
-
 describe('buildBundle', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hil-bundle-'));
+    dir = tempDir('hil-bundle-');
     await makeProject(dir);
   });
   afterAll(async () => {
@@ -143,7 +139,7 @@ describe('buildBundle', () => {
   });
 
   it('walks the real runtime packages of this checkout', async () => {
-    const proj = await fs.mkdtemp(path.join(os.tmpdir(), 'hil-bundle-real-'));
+    const proj = tempDir('hil-bundle-real-');
     try {
       await writeFile(path.join(proj, 'package.json'), '{}');
       await writeFile(path.join(proj, 'dist/runner/main.js'), RUNNER);

@@ -7,6 +7,7 @@ import { HilError } from '../../src/errors.js';
 import { acquireTargetLock, withTargetLock, type LockTarget } from '../../src/targets/lock.js';
 import { connectSsh, type SshConnection } from '../../src/targets/ssh.js';
 import { canRunSshd, startSshd, type SshdFixture, connectOptionsFor } from '../helpers/sshd.js';
+import { tempDir } from '../helpers/temp.js';
 
 /** A pid that certainly belongs to no running process: one that just exited. */
 function deadPid(): number {
@@ -83,7 +84,7 @@ function lockContract(label: string, setup: () => Promise<{ cacheRoot: string; t
 }
 
 lockContract('local target lock', async () => {
-  const cacheRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'hil-lock-'));
+  const cacheRoot = tempDir('hil-lock-');
   return {
     cacheRoot,
     target: async () => ({ kind: 'local', cacheRoot }),

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { parseEvent } from '../../src/runner/events.js';
 import { tempPathFor, writeFileAtomic } from '../../src/util/atomic.js';
 import { repoRoot } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 
 describe('runner event protocol', () => {
   it('parses protocol lines and ignores everything else', () => {
@@ -18,7 +18,7 @@ describe('runner event protocol', () => {
   });
 
   it('the runner reports a bad job as an error event on stdout and exits 2', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-job-'));
+    const dir = tempDir('hil-job-');
     const job = path.join(dir, 'job.json');
     writeFileSync(job, JSON.stringify({ schema: 'hil.job/1', scenario: 'ac' }));
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'dist/runner/main.js'), job], { encoding: 'utf8' });
@@ -31,7 +31,7 @@ describe('runner event protocol', () => {
 
 describe('atomic writes', () => {
   it('replaces a file whole and leaves no temporary behind', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-atomic-'));
+    const dir = tempDir('hil-atomic-');
     const file = path.join(dir, 'r.json');
     await writeFileAtomic(file, 'one');
     await writeFileAtomic(file, 'two');
@@ -42,7 +42,7 @@ describe('atomic writes', () => {
   });
 
   it('leaves the old file untouched when the write cannot complete', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-atomic-'));
+    const dir = tempDir('hil-atomic-');
     await expect(writeFileAtomic(path.join(dir, 'missing-folder', 'r.json'), 'x')).rejects.toThrow();
     expect(existsSync(path.join(dir, 'missing-folder'))).toBe(false);
   });
@@ -50,7 +50,7 @@ describe('atomic writes', () => {
 
 describe('hil.config.json', () => {
   const write = (obj: unknown) => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-config-'));
+    const dir = tempDir('hil-config-');
     writeFileSync(path.join(dir, 'hil.config.json'), JSON.stringify(obj));
     return dir;
   };

@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
 import { MessageChannel } from 'node:worker_threads';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockSource, blocks, makePatchGrid } from '../../src/raster/patch-grid.js';
@@ -10,6 +9,7 @@ import { fillModelInput, nodataMask, type RawSamples } from '../../src/runner/te
 import { FeedReceiver } from '../../src/backends/feed.js';
 // The input thread loads its entry as built JavaScript; `npm test` builds dist/ first.
 import { InputThread, type InputThreadConfig } from '../../dist/runner/input-thread.js';
+import { tempDir } from '../helpers/temp.js';
 
 const W = 200;
 const H = 150;
@@ -20,7 +20,7 @@ const value = (b: number, x: number, y: number) => ((b === 1 && x >= 40 && x < 6
 let dir: string;
 let file: string;
 beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(tmpdir(), 'hil-input-'));
+  dir = tempDir('hil-input-');
   file = path.join(dir, 'in.tif');
   const tile = 64;
   const w = await TiledTiffWriter.create(file, { width: W, height: H, bands: BANDS, dtype: 'uint16', tileSize: tile, compression: 'deflate', predictor: 2, nodata: 0 });

@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelManifestSchema } from '../../src/models/manifest.js';
 import { listModels, readManifest, resolveModel, verifyModel } from '../../src/models/registry.js';
 import { canonicalBand, mapBands } from '../../src/raster/bands.js';
+import { tempDir } from '../helpers/temp.js';
 
 const base = {
   schema: 'hil.model/1',
@@ -50,7 +50,7 @@ describe('model manifests', () => {
   });
 
   it('resolves a manifest file path and checks the sha256 of its model file', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hil-manifest-'));
+    const dir = tempDir('hil-manifest-');
     writeFileSync(path.join(dir, 'm.onnx'), 'not the right bytes');
     writeFileSync(path.join(dir, 'm.json'), JSON.stringify(base));
     const entry = resolveModel(path.join(dir, 'm.onnx'), undefined);

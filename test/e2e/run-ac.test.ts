@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readPtStateDict } from '../../src/models/pt-import.js';
@@ -24,14 +24,23 @@ describe.runIf(ready)('hil run --target local --res 60 --scenario ac with the re
   let record: ResultRecord;
   let resultFile: string;
   const outDir = tempDir('hil-e2e-ac-');
+  // A home of its own, to see what onnxruntime leaves in one.
+  const home = tempDir('hil-home-');
+  let runnerPid: number;
 
   beforeAll(() => {
-    const r = hil(['run', '--target', 'local', '--res', '60', '--scenario', 'ac', '--ac-model', 'CNN_corrector', '--models-dir', sharedModelsDir, '--out', outDir, '--json']);
+    const r = hil(['run', '--target', 'local', '--res', '60', '--scenario', 'ac', '--ac-model', 'CNN_corrector', '--models-dir', sharedModelsDir, '--out', outDir, '--json'], {
+      HOME: home,
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+      // Not inherited from the test process (vitest.config.ts): the runner must set it itself.
+      ORT_DISABLE_TELEMETRY: undefined,
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.some((l) => l.ev === 'progress')).toBe(true);
     expect(lines.some((l) => l.ev === 'mem' && l.rssBytes > 0)).toBe(true);
+    runnerPid = lines.find((l) => l.ev === 'start').pid;
     const last = lines.at(-1);
     expect(last.ev).toBe('result');
     resultFile = last.file;
@@ -130,6 +139,14 @@ describe.runIf(ready)('hil run --target local --res 60 --scenario ac with the re
       // float32 inference vs float64 here may differ only at a rounding boundary.
       expect(exact / (plane * 12)).toBeGreaterThan(0.999);
     }
+  });
+
+  it('runs onnxruntime with its telemetry off: no device id or event store in the home folder, no debug log', () => {
+    // onnxruntime-node 1.30 on Linux, left at its default, creates ~/.cache/Microsoft/DeveloperTools/.onnxruntime
+    // (a device id and an SQLite store of events to upload) and /tmp/mat-debug-<pid>.log in every process that
+    // opens a session.
+    expect(existsSync(path.join(home, '.cache', 'Microsoft'))).toBe(false);
+    expect(existsSync(`/tmp/mat-debug-${runnerPid}.log`)).toBe(false);
   });
 
   it('prints the Table 1 row from the record', () => {

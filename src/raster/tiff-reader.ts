@@ -436,7 +436,7 @@ class GeoTiffReader implements RasterReader {
   }
 
   private async decodeBlock(index: number, ty: number): Promise<Block> {
-    const { offsets, byteCounts, compression, predictor, littleEndian, bytesPerSample } = this.layout;
+    const { byteCounts, compression, predictor, littleEndian, bytesPerSample } = this.layout;
     const expected = this.blockBytes(ty);
     const { path, dtype } = this.info;
     if (byteCounts[index] === 0) {

@@ -1,6 +1,6 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveModel } from '../../src/models/registry.js';
 import { writeSyntheticTile } from '../../src/raster/synth.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
@@ -12,7 +12,6 @@ import { haveProc, haveRoot, haveShared, sharedModelsDir } from '../helpers/shar
 import { tempDir } from '../helpers/temp.js';
 
 const dir = tempDir('hil-floor-');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The corrector's floor on a 1200 px 60 m tile (written once): 3 × 3 patches of 512 px. */
 async function floorJob(engine: Record<string, unknown> = {}) {

@@ -1,20 +1,14 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildUnetModelFile } from '../../src/models/build-unet.js';
 import { ModelManifestSchema } from '../../src/models/manifest.js';
 import { decodeModel } from '../../src/models/onnx-writer.js';
 import { haveShared, sharedModelsDir } from '../helpers/shared.js';
 import { tempDir } from '../helpers/temp.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = tempDir('hil-build-unet-');
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = tempDir('hil-build-unet-');
 
 describe('buildUnetModelFile', () => {
   it('writes the ONNX file and a valid manifest that points at it', async () => {

@@ -1,19 +1,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { registerData } from '../../src/cli/data.js';
 import { HilError } from '../../src/errors.js';
 import { openRaster } from '../../src/raster/tiff-reader.js';
 import { tempDir } from '../helpers/temp.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = tempDir('hil-data-cli-');
-});
-afterAll(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+const dir = tempDir('hil-data-cli-');
 
 /** Runs `hil data …` in-process and returns what it printed on stdout. */
 async function hil(...args: string[]): Promise<string> {

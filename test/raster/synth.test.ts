@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
 import { L1C_BANDS } from '../../src/raster/bands.js';
 import { writeSyntheticTile } from '../../src/raster/synth.js';
@@ -10,13 +10,7 @@ import { haveTool } from '../helpers/shared.js';
 import { gdalInfo } from './gdal.js';
 import { tempDir } from '../helpers/temp.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = tempDir('hil-synth-');
-});
-afterAll(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+const dir = tempDir('hil-synth-');
 
 const sha256 = async (file: string) => createHash('sha256').update(await fs.readFile(file)).digest('hex');
 

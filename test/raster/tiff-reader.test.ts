@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
 import { openRaster } from '../../src/raster/tiff-reader.js';
 import { shiftGeo } from '../../src/raster/geo.js';
@@ -15,13 +15,7 @@ const sen2r = path.join(sharedDataDir, 'sen2r/S2A1C_20170703_022_Barbellino_TOA_
 const ukis = path.join(sharedDataDir, 'ukis-csmask/sentinel2_toa.tif');
 const cloudsen = path.join(sharedDataDir, 'cloudsen12-figures/ROI_1746/high/low-cloudy/S2L1C.tif');
 
-let dir: string;
-beforeAll(async () => {
-  dir = tempDir('hil-reader-');
-});
-afterAll(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+const dir = tempDir('hil-reader-');
 
 async function expectInputError(p: Promise<unknown>, pattern: RegExp): Promise<void> {
   const err = await p.then(

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/model.js';
 import { renderReport } from '../../src/report/render.js';
 import { PALETTE } from '../../src/report/svg.js';
@@ -51,7 +51,6 @@ describe.runIf(ready)('the HTML report in headless Chromium', () => {
     file = path.join(dir, 'report.html');
     writeFileSync(file, renderReport(buildReport([...sampleRecords(), ...literatureRecords()], { inputs: ['results'], skipped: [] }), 'html'));
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('parses into the tables and charts the report has', () => {
     const dom = chromium(dir, ['--dump-dom', `file://${file}`]);

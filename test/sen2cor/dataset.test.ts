@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
 import { CLOUDSEN12_MAP, SCL_MAP, UKIS_CSMASK_MAP } from '../../src/metrics/labels.js';
 import { builtinDatasetNames, loadDataset } from '../../src/sen2cor-adapter/dataset.js';
@@ -80,7 +80,6 @@ describe.skipIf(!(haveShared('data') && haveTool('gdalinfo')))('built-in dataset
 
 describe('user dataset manifests', () => {
   const dir = tempDir('hil-dataset-');
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const write = (name: string, body: unknown) => {
     const file = path.join(dir, name);
     writeFileSync(file, typeof body === 'string' ? body : JSON.stringify(body));

@@ -1,6 +1,5 @@
-import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
 import { runSen2Cor } from '../../src/sen2cor-adapter/run.js';
 import { parseSen2CorVersion } from '../../src/sen2cor-adapter/version.js';
@@ -23,15 +22,8 @@ describe('parseSen2CorVersion', () => {
 const ready = haveShared('data/s2cloudless-optimized') && haveTool('gdal_translate');
 
 describe.skipIf(!ready)('runSen2Cor with the fake L2A_Process', { timeout: 30_000 }, () => {
-  const dirs: string[] = [];
-  const tmp = () => {
-    const d = tempDir('hil-s2c-');
-    dirs.push(d);
-    return d;
-  };
-  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const tmp = () => tempDir('hil-s2c-');
   const safe = ready ? makeL1CSafe() : '';
-  if (ready) dirs.push(path.dirname(safe));
   const base = () => {
     const d = tmp();
     return { safe, outputDir: path.join(d, 'out'), workDir: path.join(d, 'work'), l2aProcess: FAKE_L2A_PROCESS };

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
 import { L1C_BANDS } from '../../src/raster/bands.js';
 import { safeToGeoTiff } from '../../src/sen2cor-adapter/convert.js';
@@ -22,29 +22,22 @@ const gdalinfo = (file: string): GdalInfo => JSON.parse(execFileSync('gdalinfo',
 const ready = haveShared('data/s2cloudless-optimized') && haveTool('gdal_translate');
 
 describe.skipIf(!ready)('SAFE products', { timeout: 30_000 }, () => {
-  const dirs: string[] = [];
-  const tmp = () => {
-    const d = tempDir('hil-safe-test-');
-    dirs.push(d);
-    return d;
-  };
-  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-  const track = (safe: string) => (dirs.push(path.dirname(safe)), safe);
+  const tmp = () => tempDir('hil-safe-test-');
 
   it('reads an L1C SAFE with and without RADIO_ADD_OFFSET', async () => {
-    const old = await readL1CSafe(track(makeL1CSafe()));
+    const old = await readL1CSafe(makeL1CSafe());
     expect(old.bands.map((b) => b.band)).toEqual([...L1C_BANDS]);
     expect(old.bands.every((b) => b.offset === 0 && b.scale === 1e-4 && b.nodata === 0)).toBe(true);
     expect(old.bands.find((b) => b.band === 'B8A')).toMatchObject({ resolution: 20, path: expect.stringMatching(/_B8A\.jp2$/) });
-    const n0400 = await readL1CSafe(track(makeL1CSafe({ radioAddOffset: -1000 })));
+    const n0400 = await readL1CSafe(makeL1CSafe({ radioAddOffset: -1000 }));
     expect(n0400.bands.every((b) => b.offset === -1000)).toBe(true);
-    await expect(readL1CSafe(track(makeL1CSafe({ omitBands: ['B09', 'B10'] })))).rejects.toThrow(/lacks bands B09, B10/);
+    await expect(readL1CSafe(makeL1CSafe({ omitBands: ['B09', 'B10'] }))).rejects.toThrow(/lacks bands B09, B10/);
     await expect(readL1CSafe(tmp())).rejects.toThrow(/has no MTD_MSIL1C\.xml/);
   });
 
   it('converts an L1C SAFE to a named, tiled, deflated 13-band GeoTIFF at 20 m', async () => {
     const out = path.join(tmp(), 'l1c_20m.tif');
-    await safeToGeoTiff({ safe: track(makeL1CSafe()), resolution: 20, output: out });
+    await safeToGeoTiff({ safe: makeL1CSafe(), resolution: 20, output: out });
     const info = gdalinfo(out);
     expect(info.size).toEqual([150, 150]);
     expect(info.geoTransform[1]).toBe(20);
@@ -57,7 +50,7 @@ describe.skipIf(!ready)('SAFE products', { timeout: 30_000 }, () => {
 
   it('reads and converts a (fake) Sen2Cor L2A product, and names a missing resolution', async () => {
     const d = tmp();
-    const run = await runSen2Cor({ safe: track(makeL1CSafe({ radioAddOffset: -1000 })), resolution: 10, outputDir: path.join(d, 'out'), workDir: path.join(d, 'work'), l2aProcess: FAKE_L2A_PROCESS });
+    const run = await runSen2Cor({ safe: makeL1CSafe({ radioAddOffset: -1000 }), resolution: 10, outputDir: path.join(d, 'out'), workDir: path.join(d, 'work'), l2aProcess: FAKE_L2A_PROCESS });
     expect(run.status).toBe('ok');
     const l2a = await readL2ASafe(run.product!, 10);
     expect(l2a.bands.map((b) => [b.band, b.resolution])).toEqual([
@@ -77,7 +70,7 @@ describe.skipIf(!ready)('SAFE products', { timeout: 30_000 }, () => {
     const saved = process.env.PATH;
     process.env.PATH = '/nonexistent';
     try {
-      const err = await safeToGeoTiff({ safe: track(makeL1CSafe()), resolution: 60, output: path.join(tmp(), 'x.tif') }).catch((e) => e);
+      const err = await safeToGeoTiff({ safe: makeL1CSafe(), resolution: 60, output: path.join(tmp(), 'x.tif') }).catch((e) => e);
       expect(err).toBeInstanceOf(HilError);
       expect(err.oneLine()).toMatch(/required for SAFE input .*apt-get install gdal-bin/);
     } finally {

@@ -103,9 +103,6 @@ describe('buildBundle', () => {
     dir = tempDir('hil-bundle-');
     await makeProject(dir);
   });
-  afterAll(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
-  });
 
   it('collects dist, package.json, dependencies transitively, and only the target platform binaries', async () => {
     const job = path.join(dir, 'job.json');

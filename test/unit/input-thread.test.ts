@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { MessageChannel } from 'node:worker_threads';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { blockSource, blocks, makePatchGrid } from '../../src/raster/patch-grid.js';
 import { openRaster } from '../../src/raster/tiff-reader.js';
 import { TiledTiffWriter } from '../../src/raster/tiff-writer.js';
@@ -32,9 +32,6 @@ beforeAll(async () => {
     }
   }
   await w.close();
-});
-afterAll(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
 });
 
 const grid = makePatchGrid(W, H, 64, 8);

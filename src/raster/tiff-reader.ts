@@ -499,11 +499,9 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
  */
 function undoDifferencing(bytes: Uint8Array, bytesPerSample: number, rowSamples: number, stride: number, find?: number): boolean | undefined {
   const len = bytes.byteLength / bytesPerSample;
-  if (stride === 1 && bytesPerSample <= 2) {
-    // Band-separate 8- and 16-bit samples, the common case: WebAssembly SIMD, eight or sixteen at a time.
-    return predictorKernels().accumulate(bytesPerSample === 1 ? bytes : new Uint16Array(bytes.buffer, bytes.byteOffset, len), rowSamples, find);
-  }
   const v = bytesPerSample === 1 ? bytes : bytesPerSample === 2 ? new Uint16Array(bytes.buffer, bytes.byteOffset, len) : new Uint32Array(bytes.buffer, bytes.byteOffset, len);
+  // Band-separate 8- and 16-bit samples, the common case: WebAssembly SIMD, eight or sixteen at a time.
+  if (stride === 1 && !(v instanceof Uint32Array)) return predictorKernels().accumulate(v, rowSamples, find);
   for (let row = 0; row < len; row += rowSamples) {
     const end = Math.min(row + rowSamples, len);
     for (let i = row + stride; i < end; i++) v[i] += v[i - stride];

@@ -7,7 +7,7 @@
 // end to end, the floor's second half (and the GDAL copy) back to back, and reports the round with the
 // median ratio, all rounds beside it. Each round keeps the runner's CPU time split into inference
 // threads and the rest (threadCpu, Linux).
-//   npm run bench:tile -- --res 10|20|60 --scenario sc|ac|both [--repeat N] [--limit BYTES] [--models-dir DIR] [--batch N]
+//   npm run bench:tile -- --res 10|20|60 --scenario sc|ac|both [--repeat N] [--limit BYTES] [--models-dir DIR] [--batch N] [--threads N]
 //     [--zlevel 1] [--strategy rle|huffman|default] [--write-queue N] [--inflight N] [--io-priority idle|normal]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     limit: { type: 'string' },
     'models-dir': { type: 'string', default: process.env.HIL_MODELS_DIR },
     batch: { type: 'string', default: '1' },
+    threads: { type: 'string', default: '0' },
     zlevel: { type: 'string', default: '1' },
     strategy: { type: 'string', default: 'rle' },
     'write-queue': { type: 'string', default: '4' },
@@ -73,7 +74,7 @@ const job = (discard, floorPart) => ({
   input: { path: input, scale: 1e-4, offset: 0 },
   models: Object.fromEntries(Object.entries(models).map(([k, e]) => [k, { manifest: e.manifest, path: e.filePath, backend: 'onnxruntime', device: 'CPU' }])),
   output: { sc: path.join(workDir, 'sc.tif'), ac: path.join(workDir, 'ac.tif'), discard },
-  engine: { batch: Number(values.batch), intraOpThreads: 0, interOpThreads: 0, compressionLevel: Number(values.zlevel), deflateStrategy: values.strategy, predictor: 2, prefetch: 2, writeQueue: Number(values['write-queue']), inflight: Number(values.inflight), memSampleMs: 250, ioPriority: values['io-priority'], floorPart },
+  engine: { batch: Number(values.batch), intraOpThreads: Number(values.threads), interOpThreads: 0, compressionLevel: Number(values.zlevel), deflateStrategy: values.strategy, predictor: 2, prefetch: 2, writeQueue: Number(values['write-queue']), inflight: Number(values.inflight), memSampleMs: 250, ioPriority: values['io-priority'], floorPart },
 });
 const limit = values.limit ? Number(values.limit) : undefined;
 const session = limit ? await cgroupSession({ memoryBytes: limit }) : localSession();
@@ -182,6 +183,7 @@ const report = {
   endToEndMs: e2eMs,
   stages: e2e.summary.stages,
   scheduling: e2e.summary.scheduling ?? null,
+  backends: e2e.summary.backends,
   modelLoadMs: e2e.summary.modelLoadMs,
   firstInferenceMs: e2e.summary.firstInferenceMs,
   floorMs,

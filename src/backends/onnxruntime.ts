@@ -1,6 +1,6 @@
 import { modelError } from '../errors.js';
 import type { ModelManifest } from '../models/manifest.js';
-import type { BackendOptions, InferenceBackend, TensorF32 } from './backend.js';
+import { cpuThreads, type BackendOptions, type InferenceBackend, type TensorF32 } from './backend.js';
 import { checkBackendServes } from './capabilities.js';
 
 type Ort = typeof import('onnxruntime-node');
@@ -35,6 +35,7 @@ export async function createOnnxruntimeBackend(manifest: ModelManifest, modelPat
   if (!listed) {
     throw modelError(`this onnxruntime-node build has no ${provider} execution provider for device ${opts.device}`, providerFix(provider));
   }
+  const threads = cpuThreads(opts.intraOpThreads);
   let session: import('onnxruntime-node').InferenceSession;
   try {
     const options: import('onnxruntime-node').InferenceSession.SessionOptions = {
@@ -51,8 +52,7 @@ export async function createOnnxruntimeBackend(manifest: ModelManifest, modelPat
       // share the cores, and spinning threads would take their time.
       extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     };
-    // 0 means "the runtime's default"; onnxruntime rejects an explicit undefined.
-    if (opts.intraOpThreads > 0) options.intraOpNumThreads = opts.intraOpThreads;
+    options.intraOpNumThreads = threads;
     if (opts.interOpThreads > 0) options.interOpNumThreads = opts.interOpThreads;
     session = await ort.InferenceSession.create(modelPath, options);
   } catch (err) {
@@ -61,7 +61,7 @@ export async function createOnnxruntimeBackend(manifest: ModelManifest, modelPat
   const inputName = manifest.inputName ?? session.inputNames[0];
   const outputName = manifest.outputName ?? session.outputNames[0];
   return {
-    describe: () => ({ backend: 'onnxruntime', device: opts.device.toUpperCase(), version: ort.env.versions.node ?? 'unknown' }),
+    describe: () => ({ backend: 'onnxruntime', device: opts.device.toUpperCase(), version: ort.env.versions.node ?? 'unknown', threads }),
     async run(input: TensorF32, into?: TensorF32): Promise<TensorF32> {
       const tensor = new ort.Tensor('float32', input.data, input.dims);
       // With `into`, the runtime writes the output there. onnxruntime-node (1.30, 1.31) still returns a

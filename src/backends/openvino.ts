@@ -1,7 +1,7 @@
 import { modelError } from '../errors.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { readOpenVinoIr } from '../models/openvino-ir.js';
-import type { BackendOptions, InferenceBackend, TensorF32 } from './backend.js';
+import { cpuThreads, type BackendOptions, type InferenceBackend, type TensorF32 } from './backend.js';
 import { checkBackendServes } from './capabilities.js';
 import { checkIrPrecision, modelFiles } from './model-files.js';
 import { compileConfig, inferencePrecision, selectOpenvinoDevice } from './openvino-config.js';
@@ -48,10 +48,11 @@ export async function createOpenvinoBackend(manifest: ModelManifest, modelPath: 
   const ov = await loadOpenvino();
   const core = new ov.Core();
   const device = selectOpenvinoDevice(opts.device, core.getAvailableDevices());
+  const config = compileConfig(device, opts.performanceHint ?? 'LATENCY', cpuThreads(opts.intraOpThreads));
   let compiled: Awaited<ReturnType<InstanceType<OvAddon['Core']>['compileModel']>>;
   try {
     const model = await core.readModel(files.model, files.weights);
-    compiled = await core.compileModel(model, device, compileConfig(device, opts.performanceHint ?? 'LATENCY', opts.intraOpThreads));
+    compiled = await core.compileModel(model, device, config);
   } catch (err) {
     throw modelError(`OpenVINO could not compile ${files.model} for ${device}: ${(err as Error).message.split('\n')[0]}`, 'check the model loads in benchmark_app on this device');
   }
@@ -60,7 +61,7 @@ export async function createOpenvinoBackend(manifest: ModelManifest, modelPath: 
   const outputName = manifest.outputName ?? compiled.outputs[0].anyName;
   const version = Object.values(core.getVersions(device))[0]?.buildNumber ?? 'unknown';
   return {
-    describe: () => ({ backend: 'openvino', device, version, precision: inferencePrecision(device) }),
+    describe: () => ({ backend: 'openvino', device, version, precision: inferencePrecision(device), ...(typeof config.INFERENCE_NUM_THREADS === 'number' ? { threads: config.INFERENCE_NUM_THREADS } : {}) }),
     async run(input: TensorF32): Promise<TensorF32> {
       const out = (await request.inferAsync({ [inputName]: new ov.Tensor('f32', input.dims, input.data) }))[outputName];
       const dims = out.getShape();

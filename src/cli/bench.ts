@@ -35,7 +35,7 @@ export function registerBench(program: Command): void {
     .option('--target <name>', 'target profile (local transports)', 'local')
     .option('--patch <px>', 'patch side in pixels (default: the model manifest)')
     .option('--batch <n>', 'patches per call', '1')
-    .option('--threads <n>', 'intra-op threads (0 = runtime default)', '0')
+    .option('--threads <n>', 'inference threads for the runtime (0 = one per CPU the runner may use: its affinity, capped by a cgroup CPU quota)', '0')
     .option('--time <ms>', 'steady-state time budget for tinybench', '2000')
     .option('--out <dir>', 'folder for the record (default: <results>/bench, apart from tile runs)')
     .addOption(lockWaitOption())

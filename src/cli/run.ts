@@ -42,7 +42,7 @@ export function registerRun(program: Command): void {
     .option('--patch <px>', 'model input side in pixels (default: the model manifest)')
     .option('--overlap <px>', 'overlap margin per side for patches (default: the model manifest)')
     .option('--batch <n>', 'patches per inference call', '1')
-    .option('--threads <n>', 'onnxruntime intra-op threads (0 = runtime default)', '0')
+    .option('--threads <n>', 'inference threads for the runtime (0 = one per CPU the runner may use: its affinity, capped by a cgroup CPU quota)', '0')
     .option('--out <dir>', 'folder for result records (default: results/)')
     .option('--outputs <dir>', 'folder for output rasters (default: <out>/outputs)')
     .option('--reference <dataset|file>', 'score the outputs: a dataset holding --input as a sample (its labels, SCL and L2A), or an L2A GeoTIFF on the input grid')

@@ -29,6 +29,8 @@ const ModelRefSchema = z.object({
   precision: z.string(),
   device: z.string(),
   backend: z.string(),
+  /** Threads the runtime was given for its CPU work; absent where it takes no count, and in records before session 13. */
+  threads: z.number().int().optional(),
 });
 
 export const EnvironmentSchema = z.object({

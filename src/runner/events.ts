@@ -22,7 +22,8 @@ export const RunnerSummarySchema = z.object({
   input: z.object({ path: z.string(), width: z.number(), height: z.number(), bands: z.array(z.string()), dtype: z.string() }),
   outputs: z.record(z.string(), z.string()),
   grid: z.object({ tile: z.number(), margin: z.number(), patch: z.number(), batch: z.number(), blocks: z.number() }),
-  backends: z.record(z.string(), z.object({ backend: z.string(), device: z.string(), version: z.string() })),
+  /** `threads`: what the runtime was given for its CPU work, where it takes a count (BackendDescription). */
+  backends: z.record(z.string(), z.object({ backend: z.string(), device: z.string(), version: z.string(), threads: z.number().int().optional() })),
   /** Absent where the threads were left as they were (`ioPriority: 'normal'`, the floor). */
   scheduling: SchedulingSchema.optional(),
 });

@@ -63,5 +63,7 @@ describe.runIf(ready)('emulated targets run under a kernel-enforced memory limit
     expect(record.memory.cgroupPeakBytes).toBeGreaterThan(0);
     expect(record.memory.cgroupPeakBytes).toBeLessThan(1_700_000_000);
     expect(record.target.limits?.note).toMatch(/cgroup v[12]/);
+    // The board's one CPU of quota, not the host's cores, sets how many threads the model runs on.
+    expect(record.models.ac?.threads).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
 import { cpuQuota, parseCounters, planLimits, wasOomKilled } from '../../src/targets/cgroup-files.js';
-import { groupDir, parseMountinfo, parseProcCgroup } from '../../src/targets/cgroup-detect.js';
+import { groupDir, parseMountinfo, parseProcCgroup } from '../../src/util/cgroup-paths.js';
 import { buildRemoteCgroupScripts, parseReadout, shellQuote } from '../../src/targets/cgroup-remote.js';
 
 const MiB = 1024 * 1024;

@@ -4,10 +4,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { HilError } from '../../src/errors.js';
 import { buildRemoteCgroupScripts } from '../../src/targets/cgroup-remote.js';
 import { cgroupName, detectCgroupSupport, runInCgroup, type CgroupSupport } from '../../src/targets/cgroup.js';
+import { PACKAGE_ROOT } from '../../src/util/package-root.js';
 
 const MiB = 1024 * 1024;
 const support: CgroupSupport = await detectCgroupSupport();
@@ -75,6 +79,19 @@ describe.runIf(haveCgroups())('runInCgroup with real cgroups', () => {
     });
     expect(r.exitCode).toBe(0);
     expect(out[0]).toMatch(/Cpus_allowed_list:\s+0$/);
+  });
+
+  it('counts the CPUs a quota or a cpuset leaves the process, as the runtimes are given them', async () => {
+    const probe = `import(${JSON.stringify(pathToFileURL(path.join(PACKAGE_ROOT, 'dist/util/usable-cpus.js')).href)}).then((m) => console.log(JSON.stringify(m.usableCpus())))`;
+    const under = async (limits: { cpus?: number; cpuset?: string }) => {
+      const out: string[] = [];
+      const r = await runInCgroup(process.execPath, ['-e', probe], { limits, onStdoutLine: (l) => out.push(l) });
+      expect(r.exitCode).toBe(0);
+      return JSON.parse(out[0]) as { cpus: number; affinity: number; quota: number | null };
+    };
+    expect(await under({ cpus: 1 })).toEqual({ cpus: 1, affinity: os.availableParallelism(), quota: 1 });
+    expect(await under({ cpus: 0.5 })).toMatchObject({ cpus: 1, quota: 0.5 });
+    expect(await under({ cpuset: '0' })).toMatchObject({ cpus: 1, affinity: 1 });
   });
 
   it('caps a CPU quota above the host cores and reports it', async () => {

@@ -1,10 +1,12 @@
 import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import si from 'systeminformation';
+import { usableCpus } from '../util/usable-cpus.js';
 
 /** What `hil targets check` needs to know about the machine the runner is on. */
 export async function probeHost(): Promise<Record<string, unknown>> {
   const [cpu, mem, osInfo, graphics] = await Promise.all([si.cpu(), si.mem(), si.osInfo(), si.graphics().catch(() => undefined)]);
+  const cpus = usableCpus();
   let onnxruntime: string | null = null;
   try {
     const ort = await import('onnxruntime-node');
@@ -28,6 +30,9 @@ export async function probeHost(): Promise<Record<string, unknown>> {
     kernel: osInfo.kernel,
     cpuModel: `${cpu.manufacturer} ${cpu.brand}`.trim(),
     cores: os.availableParallelism(),
+    // What the model runtimes get as threads there (src/backends/backend.ts cpuThreads), quota included.
+    usableCpus: cpus.cpus,
+    cpuQuota: cpus.quota,
     memTotalBytes: mem.total,
     memAvailableBytes: mem.available,
     node: process.version,

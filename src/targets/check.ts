@@ -65,7 +65,8 @@ export async function checkSession(
     rows.push({ check: 'limits', ok: true, detail: `memory ${target.limits.memoryBytes ? formatBytes(target.limits.memoryBytes) : '-'}, cpus ${target.limits.cpus ?? '-'} (kernel-enforced cgroup)` });
   }
   rows.push({ check: 'platform', ok: true, detail: `${host.os} ${host.arch}, kernel ${host.kernel}` });
-  rows.push({ check: 'cpu', ok: true, detail: `${host.cpuModel}, ${host.cores} cores` });
+  const quota = typeof host.cpuQuota === 'number' ? ` (CPU quota ${host.cpuQuota})` : '';
+  rows.push({ check: 'cpu', ok: true, detail: `${host.cpuModel}, ${host.cores} cores; models run on ${host.usableCpus} thread${host.usableCpus === 1 ? '' : 's'}${quota}` });
   const mem = Number(host.memTotalBytes);
   rows.push({
     check: 'memory',

@@ -25,7 +25,7 @@ describe.runIf(ready)('a board over SSH (a real sshd on loopback), capped by a m
             memoryBytes,
             devices: [{ name: 'CPU', backend: 'onnxruntime' }],
             transport: { kind: 'ssh', host: sshd.host, port: sshd.port, user: sshd.user, privateKey: sshd.privateKeyPath, knownHosts: sshd.knownHostsFile, cacheRoot: path.join(dir, 'board-cache') },
-            limits: { memoryBytes },
+            limits: { memoryBytes, cpus: 1 },
           },
         },
       }),
@@ -56,6 +56,8 @@ describe.runIf(ready)('a board over SSH (a real sshd on loopback), capped by a m
     expect(r1.memory.cgroupPeakBytes).toBeGreaterThan(0);
     expect(r1.memory.cgroupPeakBytes).toBeLessThan(1_700_000_000);
     expect(r1.environment?.cores).toBeGreaterThan(0);
+    // The board's one CPU of quota, read by the runner on the board, sets the model's threads.
+    expect(r1.models.ac?.threads).toBe(1);
     expect(r1.deploy?.sentFiles).toBeGreaterThan(0);
     const info = JSON.parse(gdal('gdalinfo', ['-json', r1.outputs.ac]));
     expect(info.size).toEqual([1830, 1830]);
@@ -72,6 +74,8 @@ describe.runIf(ready)('a board over SSH (a real sshd on loopback), capped by a m
     expect(ok.code).toBe(0);
     const checks = JSON.parse(ok.stdout).checks.map((c: { check: string; ok: boolean }) => [c.check, c.ok]);
     expect(checks).toEqual(expect.arrayContaining([['connect', true], ['runner', true], ['limits', true], ['node', true], ['onnxruntime', true], ['device CPU', true]]));
+    // The runner probes from inside the board's cgroup, so it sees the quota the models' threads follow.
+    expect(JSON.parse(ok.stdout).checks.find((c: { check: string }) => c.check === 'cpu').detail).toMatch(/models run on 1 thread \(CPU quota 1\)$/);
 
     const strange = path.join(dir, 'strange_known_hosts');
     writeFileSync(strange, `[${sshd.host}]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n`);

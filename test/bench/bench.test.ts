@@ -18,7 +18,7 @@ describe('bench worker', () => {
   it('times cold start apart from a tinybench steady state', async () => {
     if (!haveShared()) return;
     const e = resolveModel('CNN_corrector_phisat2', sharedModelsDir);
-    const o = await launchBench(local, { model: { manifest: e.manifest, path: e.filePath, backend: 'onnxruntime', device: 'CPU' }, patch: 64, timeMs: 150, minIterations: 10 });
+    const o = await launchBench(local, { model: { manifest: e.manifest, path: e.filePath, backend: 'onnxruntime', device: 'CPU' }, patch: 64, timeMs: 150, minIterations: 10 }, tempDir('hil-bench-cache-'));
     expect(o.backend).toMatchObject({ backend: 'onnxruntime', device: 'CPU' });
     const { cold, steady } = o.result;
     expect(cold.sessionMs).toBeGreaterThan(0);
@@ -35,12 +35,12 @@ describe('bench worker', () => {
     if (!haveShared()) return;
     const e = resolveModel('CNN_corrector_phisat2', sharedModelsDir);
     const model = (command: string[]) => ({ manifest: e.manifest, path: e.filePath, backend: 'exec' as const, device: 'MYRIAD', exec: ExecToolSchema.parse({ command, timeoutMs: 20_000 }) });
-    const o = await launchBench(local, { model: model([process.execPath, script, '-m', '{model}', '-d', 'CPU', '-niter', '{niter}', '-i', '{input}', '-shape', '{shape}']), patch: 64, toolIterations: 9 });
+    const o = await launchBench(local, { model: model([process.execPath, script, '-m', '{model}', '-d', 'CPU', '-niter', '{niter}', '-i', '{input}', '-shape', '{shape}']), patch: 64, toolIterations: 9 }, tempDir('hil-bench-cache-'));
     expect(o.backend).toMatchObject({ backend: 'exec', device: 'MYRIAD' });
     expect(o.result.steady).toMatchObject({ source: 'tool', iterations: 9, p99Ms: null, rmePct: null });
     const silent = path.join(tempDir('hil-bench-'), 'silent.mjs');
     writeFileSync(silent, "console.log('ok');\n");
-    const err = await launchBench(local, { model: model([process.execPath, silent]), patch: 64 }).catch((x: unknown) => x);
+    const err = await launchBench(local, { model: model([process.execPath, silent]), patch: 64 }, tempDir('hil-bench-cache-')).catch((x: unknown) => x);
     expect(err).toBeInstanceOf(HilError);
     expect((err as HilError).message).toMatch(/no benchmark_app statistics.*nothing was measured/);
   });

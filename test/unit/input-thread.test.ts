@@ -7,9 +7,11 @@ import { openRaster } from '../../src/raster/tiff-reader.js';
 import { TiledTiffWriter } from '../../src/raster/tiff-writer.js';
 import { fillModelInput, nodataMask, type RawSamples } from '../../src/runner/tensors.js';
 import { FeedReceiver } from '../../src/backends/feed.js';
-// The input thread loads its entry as built JavaScript; `npm test` builds dist/ first.
-import { InputThread, type InputThreadConfig } from '../../dist/runner/input-thread.js';
+import type { InputThreadConfig } from '../../src/runner/input-thread.js';
 import { tempDir } from '../helpers/temp.js';
+
+// The input thread loads its entry as built JavaScript; `npm test` builds dist/ first. Typed as its source.
+const { InputThread } = (await import('../../dist/runner/input-thread.js' as string)) as typeof import('../../src/runner/input-thread.js');
 
 const W = 200;
 const H = 150;

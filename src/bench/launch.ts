@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { BenchJobInput } from './job.js';
 import type { BenchOutcome } from './measure.js';
 
-const BackendSchema = z.object({ backend: z.enum(BACKEND_KINDS), device: z.string(), version: z.string(), precision: z.string().optional() });
+const BackendSchema = z.object({ backend: z.enum(BACKEND_KINDS), device: z.string(), version: z.string(), precision: z.string().optional(), threads: z.number().int().optional() });
 
 /**
  * Runs the runner's bench mode on the target through its transport — a child process here, inside the

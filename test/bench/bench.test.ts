@@ -6,6 +6,7 @@ import { launchBench } from '../../src/bench/launch.js';
 import { HilError } from '../../src/errors.js';
 import { resolveModel } from '../../src/models/registry.js';
 import { ResultRecordSchema } from '../../src/results/schema.js';
+import { usableCpus } from '../../src/util/usable-cpus.js';
 import { BUILTIN_PROFILES } from '../../src/targets/builtin-profiles.js';
 import { hil, repoRoot } from '../helpers/cli.js';
 import { haveShared, sharedModelsDir } from '../helpers/shared.js';
@@ -52,11 +53,17 @@ describe('hil bench', () => {
     const out = tempDir('hil-bench-out-');
     const env = { HIL_MODELS_DIR: sharedModelsDir };
     const ok = hil(['bench', '--model', 'CNN_corrector_phisat2', '--patch', '64', '--time', '150', '--out', out, '--json'], env);
+    // `--threads 1` reaches the runtime and the record; the default is one thread per usable CPU (below).
+    const oneOut = tempDir('hil-bench-out-');
+    const one = hil(['bench', '--model', 'CNN_corrector_phisat2', '--patch', '64', '--time', '150', '--threads', '1', '--out', oneOut], env);
+    expect(one.code, one.stderr).toBe(0);
+    const oneRecord = ResultRecordSchema.parse(JSON.parse(readFileSync(path.join(oneOut, readdirSync(oneOut)[0]), 'utf8')));
+    expect(oneRecord.models.ac?.threads).toBe(1);
     expect(ok.code, ok.stderr).toBe(0);
     const files = readdirSync(out);
     expect(files).toHaveLength(1);
     const record = ResultRecordSchema.parse(JSON.parse(readFileSync(path.join(out, files[0]), 'utf8')));
-    expect(record).toMatchObject({ status: 'ok', scenario: { name: 'ac', devices: { ac: 'CPU' } }, models: { ac: { id: 'CNN_corrector_phisat2', backend: 'onnxruntime', device: 'CPU' } }, timings: { totalMs: null } });
+    expect(record).toMatchObject({ status: 'ok', scenario: { name: 'ac', devices: { ac: 'CPU' } }, models: { ac: { id: 'CNN_corrector_phisat2', backend: 'onnxruntime', device: 'CPU', threads: usableCpus().cpus } }, timings: { totalMs: null } });
     expect(record.bench?.patch).toBe(64);
 
     const bad = hil(['bench', '--model', 'CNN_corrector_phisat2', '--device', 'GPU', '--out', out], env);

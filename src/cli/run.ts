@@ -156,7 +156,8 @@ function printPlan(plan: RunPlan, json: boolean): void {
     models: Object.fromEntries(Object.entries(plan.models).map(([k, e]) => [k, { id: e.manifest.id, file: e.filePath ?? null, weights: e.manifest.weights }])),
     devices: plan.devices,
     repeat: plan.repeat,
-    engine: plan.engine,
+    // 0 is resolved by the runner on the target, from the CPUs it may use there (src/util/usable-cpus.ts).
+    engine: { ...plan.engine, threads: plan.engine.threads || 'one per usable CPU on the target' },
     results: plan.outDir,
     outputs: plan.outputsDir,
     notes: plan.notes,

@@ -27,7 +27,7 @@ export function benchRecord(args: { id: string; target: TargetProfile; entry: Mo
     },
     scenario: { name: m.task, res: 0, devices: { [m.task]: device } },
     models: {
-      [m.task]: { id: m.id, sha256: m.sha256 ?? null, weights: m.weights, format: m.format, precision: m.precision, device, backend: outcome.backend.backend, ...(outcome.backend.threads !== undefined ? { threads: outcome.backend.threads } : {}) },
+      [m.task]: { id: m.id, sha256: m.sha256 ?? null, weights: m.weights, format: m.format, precision: m.precision, device, backend: outcome.backend.backend, threads: outcome.backend.threads },
     },
     timings: { totalMs: null, stages: {}, modelLoadMs: r.cold.sessionMs, firstInferenceMs: r.cold.firstInferenceMs },
     memory: { peakRssBytes: null, cgroupPeakBytes: null },

@@ -29,7 +29,7 @@ export async function probeHost(): Promise<Record<string, unknown>> {
     os: `${osInfo.distro} ${osInfo.release}`.trim(),
     kernel: osInfo.kernel,
     cpuModel: `${cpu.manufacturer} ${cpu.brand}`.trim(),
-    cores: os.availableParallelism(),
+    cores: cpus.affinity,
     // What the model runtimes get as threads there (src/backends/backend.ts cpuThreads), quota included.
     usableCpus: cpus.cpus,
     cpuQuota: cpus.quota,

@@ -184,7 +184,7 @@ function buildRecord(
       precision: m.precision,
       device: plan.devices[stage] ?? 'CPU',
       backend: last?.backends[stage]?.backend ?? (m.format === 'builtin' ? 'builtin' : 'onnxruntime'),
-      ...(last?.backends[stage]?.threads !== undefined ? { threads: last.backends[stage].threads } : {}),
+      threads: last?.backends[stage]?.threads,
     };
   };
   const limits = attempts.find((a) => a.exit?.limits)?.exit?.limits ?? plan.target.limits;

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { tryReadText } from '../util/read-text.js';
 
 /**
  * Memory of a whole process tree from /proc. Sen2Cor is a shell wrapper around Python, which starts the
@@ -6,20 +7,13 @@ import { readdirSync, readFileSync } from 'node:fs';
  * tree's summed RSS is what a memory limit sees (short of a cgroup, which counts page cache too).
  */
 
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined; // the process exited between listing and reading
-  }
-}
-
 /** Parent pid of every live process, from /proc/<pid>/stat (the command name may contain spaces and parens). */
 function parentMap(): Map<number, number[]> {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const stat = readText(`/proc/${entry}/stat`);
+    const stat = tryReadText(`/proc/${entry}/stat`);
+    // Gone: the process exited between listing and reading.
     if (!stat) continue;
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ppid = Number(fields[1]);
@@ -40,7 +34,7 @@ export function processTree(root: number): number[] {
 
 /** VmRSS of one process in bytes; 0 once it has exited (or for kernel threads, which have none). */
 export function rssBytes(pid: number): number {
-  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readText(`/proc/${pid}/status`) ?? '');
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(tryReadText(`/proc/${pid}/status`) ?? '');
   return m ? Number(m[1]) * 1024 : 0;
 }
 

@@ -3,9 +3,10 @@
  * /proc/self/cgroup, and the directory under which new groups go (a child of our own group, so that any
  * limit above us still applies to what we run).
  */
-import { access, constants, readFile } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { groupDir, parseMountinfo, parseProcCgroup } from '../util/cgroup-paths.js';
+import { tryReadTextAsync } from '../util/read-text.js';
 import type { CgroupVersion, Controller } from './cgroup-files.js';
 
 export interface CgroupSupport {
@@ -17,7 +18,6 @@ export interface CgroupSupport {
   parents: Partial<Record<Controller, string>>;
 }
 
-const readText = (file: string) => readFile(file, 'utf8').then((t) => t, () => undefined);
 const words = (text: string | undefined) => (text ?? '').trim().split(/\s+/).filter(Boolean);
 
 async function writable(dir: string): Promise<string | null> {
@@ -40,8 +40,8 @@ const ROOT_FIX =
  */
 async function v2Parent(own: string, isRoot: boolean): Promise<string> {
   if (isRoot) return own;
-  if (words(await readText(path.join(own, 'cgroup.subtree_control'))).length > 0) return own;
-  if (words(await readText(path.join(own, 'cgroup.procs'))).length === 0) return own;
+  if (words(await tryReadTextAsync(path.join(own, 'cgroup.subtree_control'))).length > 0) return own;
+  if (words(await tryReadTextAsync(path.join(own, 'cgroup.procs'))).length === 0) return own;
   return path.dirname(own);
 }
 
@@ -49,8 +49,8 @@ export async function detectCgroupSupport(opts: { procRoot?: string; sysRoot?: s
   const procRoot = opts.procRoot ?? '/proc';
   const sysRoot = opts.sysRoot ?? '/';
   const [mountinfo, selfCgroup] = await Promise.all([
-    readText(path.join(procRoot, 'self/mountinfo')),
-    readText(path.join(procRoot, 'self/cgroup')),
+    tryReadTextAsync(path.join(procRoot, 'self/mountinfo')),
+    tryReadTextAsync(path.join(procRoot, 'self/cgroup')),
   ]);
   if (mountinfo === undefined || selfCgroup === undefined) {
     return {
@@ -67,7 +67,7 @@ export async function detectCgroupSupport(opts: { procRoot?: string; sysRoot?: s
   if (unified && unifiedPath !== undefined) {
     const own = groupDir(unified, unifiedPath, sysRoot);
     // On hybrid hosts the v2 mount exists but the controllers stay bound to v1; only use v2 if memory is there.
-    if (words(await readText(path.join(own, 'cgroup.controllers'))).includes('memory')) {
+    if (words(await tryReadTextAsync(path.join(own, 'cgroup.controllers'))).includes('memory')) {
       const parent = await v2Parent(own, unifiedPath === '/' && unified.root === '/');
       const denied = await writable(parent);
       const parents = { memory: parent, cpu: parent, cpuset: parent };

@@ -7,11 +7,12 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, rmdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HilError, targetError } from '../errors.js';
+import { tryReadTextAsync } from '../util/read-text.js';
 import { detectCgroupSupport, type CgroupSupport } from './cgroup-detect.js';
 import {
   counterFiles,
@@ -50,7 +51,6 @@ export interface CgroupHandle {
 }
 
 const exists = (file: string) => access(file).then(() => true, () => false);
-const readText = (file: string) => readFile(file, 'utf8').then((t) => t, () => undefined);
 const uniqueDirs = (h: CgroupHandle) => [...new Set(Object.values(h.dirs))];
 
 export function cgroupName(): string {
@@ -63,7 +63,7 @@ const ENABLE_FIX =
 /** v2 controllers are only usable in a child once the parent lists them in cgroup.subtree_control. */
 async function enableV2Controllers(parent: string, wanted: Controller[]): Promise<void> {
   const file = path.join(parent, 'cgroup.subtree_control');
-  const enabled = ((await readText(file)) ?? '').trim().split(/\s+/);
+  const enabled = ((await tryReadTextAsync(file)) ?? '').trim().split(/\s+/);
   const missing = wanted.filter((c) => !enabled.includes(c));
   if (missing.length === 0) return;
   try {
@@ -114,13 +114,13 @@ export async function createCgroup(
       const dir = dirs[w.controller]!;
       const file = path.join(dir, w.file);
       if (w.optional && !(await exists(file))) continue;
-      const value = typeof w.value === 'string' ? w.value : ((await readText(path.join(path.dirname(dir), w.file))) ?? '').trim();
+      const value = typeof w.value === 'string' ? w.value : ((await tryReadTextAsync(path.join(path.dirname(dir), w.file))) ?? '').trim();
       try {
         await writeFile(file, value);
       } catch (err) {
         const hint =
           w.file === 'cpuset.cpus'
-            ? `choose CPUs within the allowed set (${((await readText(path.join(path.dirname(dir), 'cpuset.cpus'))) ?? '?').trim()})`
+            ? `choose CPUs within the allowed set (${((await tryReadTextAsync(path.join(path.dirname(dir), 'cpuset.cpus'))) ?? '?').trim()})`
             : 'check the limit value and that the controller is writable (run as root)';
         throw targetError(`cannot write "${value}" to ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, hint);
       }
@@ -137,7 +137,7 @@ export async function createCgroup(
 async function groupPids(handle: CgroupHandle): Promise<number[]> {
   const pids = new Set<number>();
   for (const dir of uniqueDirs(handle)) {
-    for (const w of ((await readText(path.join(dir, 'cgroup.procs'))) ?? '').split('\n')) if (/^\d+$/.test(w)) pids.add(Number(w));
+    for (const w of ((await tryReadTextAsync(path.join(dir, 'cgroup.procs'))) ?? '').split('\n')) if (/^\d+$/.test(w)) pids.add(Number(w));
   }
   return [...pids];
 }
@@ -188,7 +188,7 @@ export async function cgroupCounters(handle: CgroupHandle) {
   const dir = handle.dirs.memory!;
   const files = new Map<string, string>();
   for (const f of counterFiles(handle.version)) {
-    const text = await readText(path.join(dir, f));
+    const text = await tryReadTextAsync(path.join(dir, f));
     if (text !== undefined) files.set(f, text);
   }
   return parseCounters(handle.version, (f) => files.get(f));
@@ -311,7 +311,7 @@ async function runInGroup(handle: CgroupHandle, command: string, args: string[],
 function pollPeak(file: string, intervalMs = 50): { stop: () => number | null } {
   let peak: number | null = null;
   const sample = () =>
-    void readText(file).then((t) => {
+    void tryReadTextAsync(file).then((t) => {
       const v = t && /^\d+$/.test(t.trim()) ? Number(t.trim()) : null;
       if (v !== null && (peak === null || v > peak)) peak = v;
     });

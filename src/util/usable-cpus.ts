@@ -4,10 +4,10 @@
  * `cpu.cfs_period_us`, v2 `cpu.max`), rounded up. A quota is what `hil`'s cgroup targets set ("4 CPUs"
  * on a host of any size), and what containers usually get; neither Node nor onnxruntime looks at it.
  */
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { groupDir, parseMountinfo, parseProcCgroup, type CgroupMount } from './cgroup-paths.js';
+import { tryReadText } from './read-text.js';
 
 export interface UsableCpus {
   cpus: number;
@@ -30,18 +30,10 @@ export function usableCpus(roots: CpuProbeRoots = {}): UsableCpus {
   return { cpus: Math.max(1, quota === null ? affinity : Math.min(affinity, Math.ceil(quota))), affinity, quota };
 }
 
-const readText = (file: string) => {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-};
-
 /** The smallest quota from the process's own group up to the hierarchy's root, or null. */
 function cgroupCpuQuota(procRoot: string, sysRoot: string): number | null {
-  const mountinfo = readText(path.join(procRoot, 'self/mountinfo'));
-  const selfCgroup = readText(path.join(procRoot, 'self/cgroup'));
+  const mountinfo = tryReadText(path.join(procRoot, 'self/mountinfo'));
+  const selfCgroup = tryReadText(path.join(procRoot, 'self/cgroup'));
   if (mountinfo === undefined || selfCgroup === undefined) return null;
   const mounts = parseMountinfo(mountinfo);
   const paths = parseProcCgroup(selfCgroup);
@@ -67,13 +59,13 @@ function smallestUpward(mount: CgroupMount, cgroupPath: string, sysRoot: string,
 
 /** v1: quota and period in microseconds; a quota of -1 is none. */
 function v1Quota(dir: string): number | null {
-  const quota = Number(readText(path.join(dir, 'cpu.cfs_quota_us')));
-  const period = Number(readText(path.join(dir, 'cpu.cfs_period_us')));
+  const quota = Number(tryReadText(path.join(dir, 'cpu.cfs_quota_us')));
+  const period = Number(tryReadText(path.join(dir, 'cpu.cfs_period_us')));
   return quota > 0 && period > 0 ? quota / period : null;
 }
 
 /** v2: "max 100000" (none) or "150000 100000". */
 function v2Quota(dir: string): number | null {
-  const [quota, period] = (readText(path.join(dir, 'cpu.max')) ?? '').trim().split(/\s+/).map(Number);
+  const [quota, period] = (tryReadText(path.join(dir, 'cpu.max')) ?? '').trim().split(/\s+/).map(Number);
   return quota > 0 && period > 0 ? quota / period : null;
 }
